@@ -1,0 +1,111 @@
+// Fixed-arity wrappers over the variadic libvips calls that ImagePipeline uses.
+//
+// Swift cannot call C variadic functions, so each wrapper names exactly the optional arguments we
+// pass. Ownership: every `VipsImage **out` receives a new reference that the caller must
+// `g_object_unref`; every `void **buf` receives a g_malloc'd buffer that the caller must `g_free`.
+// Every function returns 0 on success and -1 on failure, with the reason in libvips' error buffer.
+#ifndef IMGFN_CVIPS_SHIM_H
+#define IMGFN_CVIPS_SHIM_H
+
+#include <stdio.h>
+#include <gmodule.h>
+#include <vips/vips.h>
+
+/// Opens a libvips module (which registers its operations from `g_module_check_init`) and keeps
+/// it resident. Returns 0 on success, else -1 with GModule's reason copied into `err` (size `n`).
+static inline int cv_module_load(const char *path, char *err, size_t n) {
+    GModule *module = g_module_open(path, G_MODULE_BIND_LAZY);
+    if (module == NULL) {
+        const char *why = g_module_error();
+        snprintf(err, n, "%s", why ? why : "unknown error");
+        return -1;
+    }
+    g_module_make_resident(module);
+    return 0;
+}
+
+/// Header-only open of an in-memory image: pixels are decoded later, and only if asked for.
+/// The buffer must outlive the image. `*out` is a new reference.
+static inline int cv_image_new_from_buffer(const void *buf, size_t len, VipsFailOn fail_on, VipsImage **out) {
+    *out = vips_image_new_from_buffer(buf, len, "",
+        "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, NULL);
+    return *out == NULL ? -1 : 0;
+}
+
+/// Shrink-on-load thumbnail of an in-memory image, auto-rotated. With `export_profile` (e.g.
+/// "srgb") the embedded ICC profile is used to convert to it; pass NULL for images without one
+/// (libvips then converts by colourspace, which skips building an lcms transform).
+/// `*out` is a new reference; the buffer must outlive it.
+static inline int cv_thumbnail_buffer(const void *buf, size_t len, VipsImage **out, int width,
+                                      int height, VipsSize size, VipsInteresting crop,
+                                      VipsFailOn fail_on, const char *export_profile) {
+    if (export_profile == NULL)
+        return vips_thumbnail_buffer((void *) buf, len, out, width,
+            "height", height, "size", size, "crop", crop, "fail_on", fail_on, NULL);
+    return vips_thumbnail_buffer((void *) buf, len, out, width,
+        "height", height, "size", size, "crop", crop, "fail_on", fail_on,
+        "export_profile", export_profile, NULL);
+}
+
+/// Resize of an already decoded image (Lanczos3), `vscale` may differ from `hscale`.
+static inline int cv_resize(VipsImage *in, VipsImage **out, double hscale, double vscale) {
+    return vips_resize(in, out, hscale, "vscale", vscale, "kernel", VIPS_KERNEL_LANCZOS3, NULL);
+}
+
+static inline int cv_flatten(VipsImage *in, VipsImage **out, double r, double g, double b) {
+    double bg[3] = { r, g, b };
+    VipsArrayDouble *background = vips_array_double_new(bg, 3);
+    int result = vips_flatten(in, out, "background", background, NULL);
+    vips_area_unref(VIPS_AREA(background));
+    return result;
+}
+
+/// Places `in` at (x, y) on a `width`×`height` canvas filled with `bg` (`n` values, one per band).
+static inline int cv_embed(VipsImage *in, VipsImage **out, int x, int y, int width, int height,
+                           const double *bg, int n) {
+    VipsArrayDouble *background = vips_array_double_new(bg, n);
+    int result = vips_embed(in, out, x, y, width, height,
+        "extend", VIPS_EXTEND_BACKGROUND, "background", background, NULL);
+    vips_area_unref(VIPS_AREA(background));
+    return result;
+}
+
+static inline int cv_extract_area(VipsImage *in, VipsImage **out, int left, int top, int width, int height) {
+    return vips_extract_area(in, out, left, top, width, height, NULL);
+}
+
+static inline int cv_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space) {
+    return vips_colourspace(in, out, space, NULL);
+}
+
+static inline int cv_cast(VipsImage *in, VipsImage **out, VipsBandFormat format) {
+    return vips_cast(in, out, format, NULL);
+}
+
+/// Encoders. Each writes a new g_malloc'd buffer to `*buf` (caller frees with g_free).
+/// `strip` removes EXIF, XMP, IPTC and ICC metadata.
+static inline int cv_jpegsave_buffer(VipsImage *in, void **buf, size_t *len, int quality,
+                                     gboolean progressive, gboolean strip, VipsForeignSubsample subsample) {
+    return vips_jpegsave_buffer(in, buf, len, "Q", quality, "interlace", progressive,
+        "optimize_coding", TRUE, "strip", strip, "subsample_mode", subsample, NULL);
+}
+
+static inline int cv_pngsave_buffer(VipsImage *in, void **buf, size_t *len, int compression,
+                                    gboolean interlace, gboolean strip) {
+    return vips_pngsave_buffer(in, buf, len, "compression", compression, "interlace", interlace,
+        "strip", strip, NULL);
+}
+
+static inline int cv_webpsave_buffer(VipsImage *in, void **buf, size_t *len, int quality, int effort,
+                                     gboolean lossless, gboolean strip) {
+    return vips_webpsave_buffer(in, buf, len, "Q", quality, "effort", effort, "lossless", lossless,
+        "strip", strip, NULL);
+}
+
+static inline int cv_heifsave_buffer(VipsImage *in, void **buf, size_t *len, int quality, int effort,
+                                     VipsForeignHeifCompression compression, gboolean strip) {
+    return vips_heifsave_buffer(in, buf, len, "Q", quality, "effort", effort,
+        "compression", compression, "strip", strip, NULL);
+}
+
+#endif

@@ -1,0 +1,76 @@
+import CVips
+
+/// Opens inputs for the pipeline: header first, limits checked, then pixels with shrink-on-load.
+///
+/// Decoding uses libvips' `fail_on = error`: a truncated file or corrupt compressed data fails
+/// the image (for JPEG, libvips 8.14's buffer loader misses truncation, so `JPEGStructure` checks it) (it would otherwise come out with a grey or smeared band and be published as if it
+/// were fine), while mere warnings — extra bytes after the end marker, a damaged EXIF block, an
+/// unknown marker, all common in camera and phone files — are tolerated.
+enum Decoder {
+    static let failOn = VIPS_FAIL_ON_ERROR
+
+    /// Reads and checks the header of `source`: sniffs the format, refuses what is over `limits`.
+    /// No pixel buffer is allocated. Returns the info and the (lazy, header-only) image.
+    static func open(_ source: SourceBytes, limits: DecodeLimits) throws(ImagePipelineError) -> (ImageInfo, VipsImage) {
+        try SourceBytes.checkSize(source.count, maxBytes: limits.maxBytes)
+        guard let format = ImageFormat.sniff(source.prefix(4096)) else {
+            throw ImagePipelineError(
+                .unsupportedFormat,
+                "not a supported image (\(ImageFormat.describeUnsupported(source.prefix(4096)))); accepted: JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF")
+        }
+        try VipsRuntime.start()
+        if format.needsHEIF { try VipsRuntime.requireHEIF() }
+        let image = try VipsImage.make(.corruptImage, "cannot read \(format.rawValue.uppercased()) header", source: source) {
+            cv_image_new_from_buffer(source.base, source.count, failOn, $0)
+        }
+        let info = describe(image, format: format, bytes: source.count)
+        try check(info, against: limits)
+        if format == .jpeg && !source.withUnsafeBytes(JPEGStructure.hasEndOfImage) {
+            throw ImagePipelineError(.corruptImage, "truncated JPEG: the data ends before the end-of-image marker")
+        }
+        return (info, image)
+    }
+
+    static func check(_ info: ImageInfo, against limits: DecodeLimits) throws(ImagePipelineError) {
+        if info.framePixels > limits.maxPixels {
+            throw ImagePipelineError(
+                .overLimit,
+                "image is \(info.width)×\(info.height) (\(megapixels(info.framePixels)) MP), over the pixel limit of \(megapixels(limits.maxPixels)) MP")
+        }
+        if info.frames > limits.maxFrames {
+            throw ImagePipelineError(.overLimit, "image has \(info.frames) frames, over the frame limit of \(limits.maxFrames)")
+        }
+    }
+
+    static func describe(_ image: VipsImage, format: ImageFormat, bytes: Int) -> ImageInfo {
+        let orientation = (1...8).contains(image.orientation) ? image.orientation : 1
+        let swap = orientation >= 5
+        let bitDepth: Int = switch image.bandFormat {
+        case VIPS_FORMAT_USHORT, VIPS_FORMAT_SHORT: 16
+        case VIPS_FORMAT_UINT, VIPS_FORMAT_INT, VIPS_FORMAT_FLOAT: 32
+        case VIPS_FORMAT_DOUBLE: 64
+        default: 8
+        }
+        let space = vips_enum_nick(vips_interpretation_get_type(), Int32(image.interpretation.rawValue))
+            .map { String(cString: $0) } ?? "unknown"
+        return ImageInfo(
+            format: format,
+            width: image.width, height: image.height,
+            orientedWidth: swap ? image.height : image.width,
+            orientedHeight: swap ? image.width : image.height,
+            orientation: orientation,
+            bands: image.bands,
+            colourSpace: space,
+            bitDepth: bitDepth,
+            hasAlpha: image.hasAlpha,
+            hasICCProfile: image.has("icc-profile-data"),
+            frames: Swift.max(image.pages, 1),
+            interlaced: (image.int("interlaced") ?? 0) != 0,
+            bytes: bytes)
+    }
+
+    private static func megapixels(_ pixels: Int) -> String {
+        let tenths = (pixels + 50_000) / 100_000
+        return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(tenths % 10)"
+    }
+}

@@ -1,0 +1,55 @@
+/// The one error type that crosses the `ImagePipeline` boundary.
+///
+/// `code` says what kind of failure it is (shells map it to exit codes or failure classes);
+/// `message` is one human line that names the reason, including libvips' own message when
+/// libvips failed.
+public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure this is. Compare with the static members (`.overLimit`, …).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Base: String, Hashable, Sendable {
+            case emptyInput, unsupportedFormat, overLimit, corruptImage, encodeFailed
+            case invalidOptions, inputUnreadable, outputUnwritable, vipsUnavailable
+        }
+        fileprivate let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The input has no bytes.
+        public static let emptyInput = Code(.emptyInput)
+        /// The bytes are not one of the accepted image formats (or their loader is blocked).
+        public static let unsupportedFormat = Code(.unsupportedFormat)
+        /// Bytes, pixels or frames over the configured limits; refused before pixels are decoded.
+        public static let overLimit = Code(.overLimit)
+        /// The header or pixel data is damaged or truncated.
+        public static let corruptImage = Code(.corruptImage)
+        /// libvips could not encode the output.
+        public static let encodeFailed = Code(.encodeFailed)
+        /// The options contradict each other or are out of range.
+        public static let invalidOptions = Code(.invalidOptions)
+        /// The input file could not be opened or read.
+        public static let inputUnreadable = Code(.inputUnreadable)
+        /// The output could not be written.
+        public static let outputUnwritable = Code(.outputUnwritable)
+        /// libvips failed to start or a module it needs is missing.
+        public static let vipsUnavailable = Code(.vipsUnavailable)
+
+        public var description: String { base.rawValue }
+
+        /// True for failures caused by the input itself: retrying the same bytes cannot succeed.
+        public var isInputFault: Bool {
+            switch base {
+            case .emptyInput, .unsupportedFormat, .overLimit, .corruptImage: true
+            default: false
+            }
+        }
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,24 @@
+/// The resize pipeline for one input and one output: header and limits → shrink-on-load
+/// decode (upright, sRGB) → fit → encode.
+public enum ImageResizer {
+    /// Reads the header of `source` and checks it against `limits`, decoding no pixels.
+    /// - Throws: `ImagePipelineError` (`.emptyInput`, `.unsupportedFormat`, `.overLimit`, `.corruptImage`).
+    public static func info(of source: SourceBytes, limits: DecodeLimits = .default) throws(ImagePipelineError) -> ImageInfo {
+        try Decoder.open(source, limits: limits).0
+    }
+
+    /// Resizes and encodes `source`; `encode.format` nil keeps the input's format when imgfn
+    /// writes it (JPEG, PNG, WebP, AVIF), else JPEG.
+    /// - Throws: `ImagePipelineError`; nothing is written anywhere by this call.
+    public static func resize(
+        _ source: SourceBytes, _ options: ResizeOptions, encode: EncodeOptions = EncodeOptions(),
+        limits: DecodeLimits = .default
+    ) throws(ImagePipelineError) -> EncodedImage {
+        try options.validate()
+        try encode.validate()
+        let (info, _) = try Decoder.open(source, limits: limits)
+        let format = encode.format ?? OutputFormat(matching: info.format)
+        let image = try Resizer.resize(source, info: info, options: options)
+        return try Encoder.encode(image, as: format, encode, background: options.background)
+    }
+}

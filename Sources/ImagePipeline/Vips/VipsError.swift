@@ -1,0 +1,27 @@
+import CVips
+
+/// Reads libvips' error buffer at the failure site.
+enum VipsError {
+    /// Copies and clears libvips' error buffer, as one line ("" when empty).
+    ///
+    /// Clearing matters: the buffer is process-wide, so a message left behind would be
+    /// prefixed to the next, unrelated failure.
+    static func take() -> String {
+        guard let raw = vips_error_buffer_copy() else { return "" }
+        defer { g_free(raw) }
+        return String(cString: raw)
+            .split(whereSeparator: \.isNewline)
+            .map { $0.trimmingSpaces() }
+            .filter { !$0.isEmpty }
+            .joined(separator: "; ")
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var s = self
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return s
+    }
+}

@@ -1,0 +1,66 @@
+import CVips
+
+/// Owns one reference to a libvips image and drops it in `deinit`.
+///
+/// Not `Sendable`: an image and the lazy pipeline behind it stay on the task that made them.
+/// Only bytes and `Sendable` values cross `await`. An image made from an in-memory buffer keeps
+/// that buffer alive (`source`) because libvips reads it lazily, while pixels are pulled.
+final class VipsImage {
+    let pointer: UnsafeMutablePointer<CVips._VipsImage>
+    private let source: SourceBytes?
+
+    private init(owning pointer: UnsafeMutablePointer<CVips._VipsImage>, source: SourceBytes?) {
+        self.pointer = pointer
+        self.source = source
+    }
+
+    deinit { g_object_unref(pointer) }
+
+    /// Runs a libvips call that returns a new image in `out`; wraps the result or throws with
+    /// libvips' message prefixed by `context`.
+    static func make(
+        _ code: ImagePipelineError.Code, _ context: String, source: SourceBytes?,
+        _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CVips._VipsImage>?>) -> Int32
+    ) throws(ImagePipelineError) -> VipsImage {
+        var out: UnsafeMutablePointer<CVips._VipsImage>?
+        let status = body(&out)
+        guard status == 0, let out else {
+            if let out { g_object_unref(out) }
+            throw ImagePipelineError(code, "\(context): \(VipsError.take())")
+        }
+        return VipsImage(owning: out, source: source)
+    }
+
+    /// A new image made from this one; the source buffer stays alive with it.
+    func derive(
+        _ context: String, code: ImagePipelineError.Code = .corruptImage,
+        _ body: (UnsafeMutablePointer<CVips._VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<CVips._VipsImage>?>) -> Int32
+    ) throws(ImagePipelineError) -> VipsImage {
+        try VipsImage.make(code, context, source: source) { body(pointer, $0) }
+    }
+
+    var width: Int { Int(vips_image_get_width(pointer)) }
+    var height: Int { Int(vips_image_get_height(pointer)) }
+    var bands: Int { Int(vips_image_get_bands(pointer)) }
+    var hasAlpha: Bool { vips_image_hasalpha(pointer) != 0 }
+    var interpretation: VipsInterpretation { vips_image_get_interpretation(pointer) }
+    var bandFormat: VipsBandFormat { vips_image_get_format(pointer) }
+    var pages: Int { Int(vips_image_get_n_pages(pointer)) }
+    var pageHeight: Int { Int(vips_image_get_page_height(pointer)) }
+    var orientation: Int { Int(vips_image_get_orientation(pointer)) }
+
+    func has(_ field: String) -> Bool { vips_image_get_typeof(pointer, field) != 0 }
+
+    func int(_ field: String) -> Int? {
+        guard has(field) else { return nil }
+        var value: Int32 = 0
+        return vips_image_get_int(pointer, field, &value) == 0 ? Int(value) : nil
+    }
+
+    func string(_ field: String) -> String? {
+        guard has(field) else { return nil }
+        var value: UnsafePointer<CChar>?
+        guard vips_image_get_string(pointer, field, &value) == 0, let value else { return nil }
+        return String(cString: value)
+    }
+}

@@ -1,0 +1,108 @@
+import CVips
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// libvips' process-wide state: started once, thread-safely, on first use.
+///
+/// Start-up does what libvips' maintainers recommend for servers handling untrusted input:
+/// the operation cache is off (we never repeat an operation), every loader is blocked except
+/// JPEG, PNG, WebP, GIF, TIFF and HEIF/AVIF, and optional modules are *not* loaded at start.
+/// Loading Debian's five modules (magick, poppler, openslide, heif, jxl) costs ~20 ms of
+/// `vips_init`; only the HEIF module is ever needed, and only when a HEIF/AVIF image is read
+/// or written, so `requireHEIF()` loads that one on demand.
+public enum VipsRuntime {
+    /// Loader classes that stay usable after everything else under `VipsForeignLoad` is blocked.
+    /// Subclasses (file, buffer, source variants) follow their parent.
+    static let allowedLoaders = [
+        "VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadWebp",
+        "VipsForeignLoadNsgif", "VipsForeignLoadTiff", "VipsForeignLoadHeif",
+    ]
+
+    /// Starts libvips if it is not started yet. Cheap after the first call.
+    /// - Throws: `ImagePipelineError.vipsUnavailable` if `vips_init` failed.
+    public static func start() throws(ImagePipelineError) {
+        try startResult.get()
+    }
+
+    /// Sets the number of worker threads libvips uses per pipeline (`VIPS_CONCURRENCY`);
+    /// `nil` or 0 restores libvips' default (the number of cores).
+    public static func setConcurrency(_ threads: Int?) throws(ImagePipelineError) {
+        try start()
+        vips_concurrency_set(Int32(clamping: threads ?? 0))
+    }
+
+    /// Makes the HEIF/AVIF loader and saver available, loading libvips' `heif` module the first
+    /// time. libvips builds that link libheif in (no module) need nothing loaded.
+    /// - Throws: `ImagePipelineError.vipsUnavailable` when this libvips has no HEIF support.
+    public static func requireHEIF() throws(ImagePipelineError) {
+        try start()
+        try heifResult.get()
+    }
+
+    private static let startResult: Result<Void, ImagePipelineError> = {
+        // libvips loads its modules from "$VIPSHOME/lib/vips-modules-MAJOR.MINOR" when VIPSHOME
+        // is set, so pointing VIPSHOME at a directory that cannot exist skips them all. The
+        // variable is restored afterwards. IMGFN_VIPS_MODULES=eager keeps libvips' default
+        // (every module at start) for measuring the difference.
+        let eager = getenv("IMGFN_VIPS_MODULES").map { String(cString: $0) == "eager" } ?? false
+        let previous = getenv("VIPSHOME").map { String(cString: $0) }
+        if !eager { setenv("VIPSHOME", "/nonexistent/imgfn-deferred-vips-modules", 1) }
+        let failed = vips_init("imgfn") != 0
+        if !eager {
+            if let previous { setenv("VIPSHOME", previous, 1) } else { unsetenv("VIPSHOME") }
+        }
+        if failed {
+            return .failure(ImagePipelineError(.vipsUnavailable, "libvips failed to start: \(VipsError.take())"))
+        }
+        // libvips reports recoverable oddities (and errors in tiles it then fails on) as GLib
+        // warnings on stderr. Failures reach callers through the error buffer instead, so the
+        // warnings are dropped rather than let through as extra lines around our one-line errors.
+        g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, { _, _, _, _ in }, nil)
+        vips_cache_set_max(0)
+        vips_block_untrusted_set(1)
+        vips_operation_block_set("VipsForeignLoad", 1)
+        for loader in allowedLoaders { vips_operation_block_set(loader, 0) }
+        return .success(())
+    }()
+
+    private static let heifResult: Result<Void, ImagePipelineError> = {
+        if g_type_from_name("VipsForeignLoadHeifBuffer") != 0 { return .success(()) }
+        guard let module = moduleDirectory.map({ $0 + "/vips-heif.so" }) else {
+            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: libvips module directory not found"))
+        }
+        var reason = [CChar](repeating: 0, count: 512)
+        if cv_module_load(module, &reason, reason.count) != 0 {
+            return .failure(ImagePipelineError(
+                .vipsUnavailable, "HEIF/AVIF support unavailable: \(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"))
+        }
+        // A type registered after start-up inherits its class' blocked flag from the parent
+        // (VipsForeignLoad, blocked): unblock the HEIF loader again now that it exists.
+        vips_operation_block_set("VipsForeignLoadHeif", 0)
+        guard g_type_from_name("VipsForeignLoadHeifBuffer") != 0 else {
+            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) registered no loader"))
+        }
+        return .success(())
+    }()
+
+    /// `$IMGFN_VIPS_MODULE_DIR`, else `vips-modules-MAJOR.MINOR` beside the libvips shared object
+    /// this process loaded, which is where libvips' own install (and Debian's) puts them.
+    /// (libvips' `vips_guess_libdir` cannot tell: it caches the value it saw while VIPSHOME
+    /// pointed nowhere.)
+    static var moduleDirectory: String? {
+        if let dir = getenv("IMGFN_VIPS_MODULE_DIR") { return String(cString: dir) }
+        guard let maps = try? SourceBytes.read(fileDescriptor: open("/proc/self/maps", O_RDONLY | O_CLOEXEC), maxBytes: 16 << 20, closing: true)
+        else { return nil }
+        let text = maps.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        for line in text.split(separator: "\n") {
+            guard let start = line.firstIndex(of: "/") else { continue }
+            let path = line[start...]
+            guard let slash = path.lastIndex(of: "/"), path[path.index(after: slash)...].hasPrefix("libvips.so") else { continue }
+            return "\(path[..<slash])/vips-modules-\(vips_version(0)).\(vips_version(1))"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import ImagePipeline
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The documented exit codes (BSD sysexits), and the one-line error report behind them.
+enum ExitStatus {
+    static let usage: Int32 = 64
+    static let badImage: Int32 = 65
+    static let noInput: Int32 = 66
+    static let unavailable: Int32 = 69
+    static let software: Int32 = 70
+    static let cannotWrite: Int32 = 73
+
+    static let helpText = """
+        EXIT CODES:
+          0   success
+          64  usage error (bad option or value)
+          65  the input is not a usable image: empty, corrupt, truncated, unsupported format, or over a limit
+          66  the input is missing or unreadable
+          69  a codec this libvips lacks was needed (e.g. no HEIF/AVIF module)
+          70  internal error (libvips failed to encode a valid image)
+          73  the output cannot be written
+        Errors are one line on stderr: imgfn: FILE: REASON
+        """
+
+    static func code(for error: ImagePipelineError) -> Int32 {
+        switch error.code {
+        case .invalidOptions: usage
+        case .inputUnreadable: noInput
+        case .outputUnwritable: cannotWrite
+        case .vipsUnavailable: unavailable
+        case .encodeFailed: software
+        default: error.code.isInputFault ? badImage : software
+        }
+    }
+
+    /// Prints `imgfn: SUBJECT: MESSAGE` on stderr and returns the exit code to throw.
+    static func report(_ error: ImagePipelineError, subject: String) -> ExitCode {
+        printError("imgfn: \(subject): \(error.message)")
+        return ExitCode(code(for: error))
+    }
+}
+
+/// Writes one line to standard error (unbuffered, so it is never lost on exit).
+func printError(_ line: String) {
+    _ = writeAll(STDERR_FILENO, Array((line + "\n").utf8))
+}
+
+/// write(2) until everything is written; false on error (errno says why).
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { buffer in
+        var done = 0
+        while done < buffer.count {
+            let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
+    }
+}
