@@ -32,12 +32,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagePipelineTests",
-            dependencies: ["ImagePipeline"],
-            resources: []
+            dependencies: ["ImagePipeline"]
         ),
         .testTarget(
             name: "imgfnTests",
-            dependencies: ["ImagePipeline"]
+            // Runs the built `imgfn` binary as a child process.
+            dependencies: ["imgfn", "ImagePipeline"]
         ),
     ],
     swiftLanguageModes: [.v6]

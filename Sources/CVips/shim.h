@@ -8,21 +8,7 @@
 #define IMGFN_CVIPS_SHIM_H
 
 #include <stdio.h>
-#include <gmodule.h>
 #include <vips/vips.h>
-
-/// Opens a libvips module (which registers its operations from `g_module_check_init`) and keeps
-/// it resident. Returns 0 on success, else -1 with GModule's reason copied into `err` (size `n`).
-static inline int cv_module_load(const char *path, char *err, size_t n) {
-    GModule *module = g_module_open(path, G_MODULE_BIND_LAZY);
-    if (module == NULL) {
-        const char *why = g_module_error();
-        snprintf(err, n, "%s", why ? why : "unknown error");
-        return -1;
-    }
-    g_module_make_resident(module);
-    return 0;
-}
 
 /// Header-only open of an in-memory image: pixels are decoded later, and only if asked for.
 /// The buffer must outlive the image. `*out` is a new reference.

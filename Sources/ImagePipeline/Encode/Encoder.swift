@@ -49,7 +49,8 @@ enum Encoder {
                 : ImagePipelineError(.corruptImage, "cannot decode: \(reason)")
         }
         defer { g_free(buffer) }
-        let bytes = [UInt8](UnsafeRawBufferPointer(start: buffer, count: length))
+        var bytes = [UInt8](UnsafeRawBufferPointer(start: buffer, count: length))
+        if format == .webp && !options.keepMetadata { bytes = WebPContainer.removingMetadata(bytes) }
         return EncodedImage(bytes: bytes, format: format, width: image.width, height: image.height)
     }
 }

@@ -74,10 +74,19 @@ public enum VipsRuntime {
         guard let module = moduleDirectory.map({ $0 + "/vips-heif.so" }) else {
             return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: libvips module directory not found"))
         }
-        var reason = [CChar](repeating: 0, count: 512)
-        if cv_module_load(module, &reason, reason.count) != 0 {
-            return .failure(ImagePipelineError(
-                .vipsUnavailable, "HEIF/AVIF support unavailable: \(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"))
+        // What GModule does, without linking GModule (single-file libvips builds do not export
+        // it): open the module and run its `g_module_check_init`, which registers the loader
+        // and saver types and ignores its argument. RTLD_NODELETE keeps the module resident.
+        guard let handle = dlopen(module, RTLD_NOW | RTLD_NODELETE) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "cannot open \(module)"
+            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(reason)"))
+        }
+        typealias CheckInit = @convention(c) (UnsafeMutableRawPointer?) -> UnsafePointer<CChar>?
+        guard let symbol = dlsym(handle, "g_module_check_init") else {
+            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) is not a libvips module"))
+        }
+        if let failure = unsafeBitCast(symbol, to: CheckInit.self)(nil) {
+            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(String(cString: failure))"))
         }
         // A type registered after start-up inherits its class' blocked flag from the parent
         // (VipsForeignLoad, blocked): unblock the HEIF loader again now that it exists.

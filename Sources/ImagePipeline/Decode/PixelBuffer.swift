@@ -1,0 +1,35 @@
+import CVips
+
+/// Decoded pixels, 8-bit, interleaved, row-major: for comparing images (tests, quality checks).
+public struct PixelBuffer: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var bands: Int
+    public var pixels: [UInt8]
+
+    /// The value of band `band` at (`x`, `y`).
+    public subscript(x: Int, y: Int, band: Int) -> UInt8 {
+        pixels[(y * width + x) * bands + band]
+    }
+
+    /// The whole image decoded the way the pipeline sees it: upright, 8-bit sRGB (or grey),
+    /// embedded profile applied, alpha kept. No shrink-on-load.
+    public static func decode(_ source: SourceBytes, limits: DecodeLimits = .default) throws(ImagePipelineError) -> PixelBuffer {
+        let (info, _) = try Decoder.open(source, limits: limits)
+        let image = try Resizer.resize(
+            source, info: info, options: ResizeOptions(width: info.orientedWidth, height: info.orientedHeight))
+        return try PixelBuffer(image)
+    }
+
+    init(_ image: VipsImage) throws(ImagePipelineError) {
+        var size = 0
+        guard let memory = vips_image_write_to_memory(image.pointer, &size) else {
+            throw ImagePipelineError(.corruptImage, "cannot decode: \(VipsError.take())")
+        }
+        defer { g_free(memory) }
+        width = image.width
+        height = image.height
+        bands = image.bands
+        pixels = [UInt8](UnsafeRawBufferPointer(start: memory, count: size))
+    }
+}

@@ -1,0 +1,57 @@
+import ImagePipeline
+import Testing
+
+@Suite struct BadInputTests {
+    @Test(arguments: [
+        ("bad/empty.jpg", ImagePipelineError.Code.emptyInput, "empty"),
+        ("bad/random.jpg", .unsupportedFormat, "not a supported image (unrecognised data)"),
+        ("bad/text.jpg", .unsupportedFormat, "not a supported image (text)"),
+        ("bad/vector.jpg", .unsupportedFormat, "not a supported image (SVG)"),
+        ("bad/truncated.jpg", .corruptImage, "truncated JPEG"),
+        ("bad/truncated-progressive.jpg", .corruptImage, "truncated JPEG"),
+        ("bad/bomb.jpg", .overLimit, "30000×30000 (900 MP), over the pixel limit of 100 MP"),
+        ("bad/bomb.png", .overLimit, "30000×30000 (900 MP), over the pixel limit of 100 MP"),
+    ])
+    func badInputFailsWithItsReason(_ fixture: String, _ code: ImagePipelineError.Code, _ reason: String) throws {
+        let error = #expect(throws: ImagePipelineError.self) {
+            try ImageResizer.resize(try Fixtures.bytes(fixture), .init(width: 100))
+        }
+        #expect(error?.code == code)
+        #expect(error?.message.contains(reason) == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("\n") == false)
+        #expect(error?.code.isInputFault == true)
+    }
+
+    @Test func pixelLimitIsConfigurable() throws {
+        let limits = DecodeLimits(maxPixels: 2_000_000)  // the photo is 2.46 MP
+        let error = #expect(throws: ImagePipelineError.self) {
+            try ImageResizer.info(of: try Fixtures.bytes(Fixtures.photo), limits: limits)
+        }
+        #expect(error?.code == .overLimit)
+        #expect(try ImageResizer.info(of: try Fixtures.bytes(Fixtures.photo), limits: .init(maxPixels: 2_500_000)).width == 1920)
+    }
+
+    @Test func byteLimitIsCheckedBeforeReading() throws {
+        let error = #expect(throws: ImagePipelineError.self) {
+            try SourceBytes.read(path: Fixtures.path(Fixtures.photo), maxBytes: 100_000)
+        }
+        #expect(error?.code == .overLimit)
+        #expect(error?.message.contains("695070 bytes, over the byte limit of 100000") == true)
+    }
+
+    @Test func frameLimitIsChecked() throws {
+        let error = #expect(throws: ImagePipelineError.self) {
+            try ImageResizer.info(of: try Fixtures.bytes("formats/animated.gif"), limits: .init(maxFrames: 2))
+        }
+        #expect(error?.code == .overLimit)
+        #expect(error?.message.contains("3 frames") == true)
+    }
+
+    @Test func missingFileIsUnreadable() throws {
+        let error = #expect(throws: ImagePipelineError.self) {
+            try SourceBytes.read(path: Fixtures.path("no/such/file.jpg"), maxBytes: 1000)
+        }
+        #expect(error?.code == .inputUnreadable)
+        #expect(error?.code.isInputFault == false)
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+@Suite struct InfoAndHelpTests {
+    @Test func infoPrintsTheHeader() throws {
+        let result = try CLI.run(["info", CLI.fixtures + "/orientation/orientation-6.jpg"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText.contains("format       jpeg"))
+        #expect(result.stdoutText.contains("size         320×480"))
+        #expect(result.stdoutText.contains("upright      480×320 (orientation 6)"))
+    }
+
+    @Test func infoJSONIsMachineReadable() throws {
+        let result = try CLI.run(["info", "--json", CLI.fixtures + "/formats/animated.gif"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any])
+        #expect(json["format"] as? String == "gif")
+        #expect(json["frames"] as? Int == 3)
+        #expect(json["width"] as? Int == 96)
+        #expect(json["bytes"] as? Int == 372)
+    }
+
+    @Test func infoOfStandardInput() throws {
+        let result = try CLI.run(["info", "-", "--json"], stdinPath: CLI.fixtures + "/colour/bars-p3.jpg")
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any])
+        #expect(json["hasICCProfile"] as? Bool == true)
+    }
+
+    @Test func helpDocumentsCommandsAndExitCodes() throws {
+        let root = try CLI.run(["--help"])
+        #expect(root.status == 0)
+        for text in ["resize", "info", "EXIT CODES", "64", "65", "66", "73"] {
+            #expect(root.stdoutText.contains(text), "missing \(text)")
+        }
+        let resize = try CLI.run(["resize", "--help"])
+        #expect(resize.status == 0)
+        for text in ["--width", "--fit", "inside, cover, fill, contain", "--gravity", "--enlarge", "-o, --output", "EXIT CODES"] {
+            #expect(resize.stdoutText.contains(text), "missing \(text)")
+        }
+    }
+}

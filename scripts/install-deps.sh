@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages imgfn needs to build and test, skipping what is already there.
+# Idempotent: with everything installed it only checks (no apt-get update, no network).
+set -euo pipefail
+
+packages=(libvips-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+command -v swift >/dev/null || { echo "error: the Swift toolchain (swift 6.x) is not on PATH" >&2; exit 1; }
