@@ -4,7 +4,17 @@
 SWIFT      ?= swift
 # The CLI links the Swift runtime statically: ~10 ms less start-up per process (see README).
 RELEASE    := -c release --static-swift-stdlib
-IMGFN      := .build/release/imgfn
+# VIPS=debian (default) links Debian's libvips 8.14; VIPS=wheel links the single-file libvips
+# 8.18 from PyPI's pyvips-binary (much faster start-up, no HEVC decoder: no HEIC input).
+VIPS       ?= debian
+ifeq ($(VIPS),wheel)
+SCRATCH    := .build-wheel
+WHEEL_ENV  := PKG_CONFIG_PATH=$(CURDIR)/.vips-wheel/pkgconfig
+RELEASE    += --scratch-path $(SCRATCH) -Xlinker -rpath -Xlinker $(CURDIR)/.vips-wheel/lib
+else
+SCRATCH    := .build
+endif
+IMGFN      := $(SCRATCH)/release/imgfn
 DEMO_OUT   := out/demo
 
 .PHONY: all deps build demo test clean fixtures
@@ -15,7 +25,10 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(SWIFT) build $(RELEASE) --product imgfn
+ifeq ($(VIPS),wheel)
+	@scripts/fetch-libvips-wheel.sh
+endif
+	$(WHEEL_ENV) $(SWIFT) build $(RELEASE) --product imgfn
 
 demo: build
 	@mkdir -p $(DEMO_OUT)
@@ -38,4 +51,4 @@ fixtures:
 	Fixtures/make-fixtures.sh
 
 clean:
-	rm -rf .build out
+	rm -rf .build .build-wheel .vips-wheel out
