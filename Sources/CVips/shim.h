@@ -76,6 +76,48 @@ static inline int cv_jpegsave_buffer(VipsImage *in, void **buf, size_t *len, int
         "optimize_coding", TRUE, "strip", strip, "subsample_mode", subsample, NULL);
 }
 
+/// Thumbnail of an already decoded image (no shrink-on-load): same fit options as the buffer form.
+static inline int cv_thumbnail_image(VipsImage *in, VipsImage **out, int width, int height, VipsSize size,
+                                     VipsInteresting crop) {
+    return vips_thumbnail_image(in, out, width, "height", height, "size", size, "crop", crop, NULL);
+}
+
+static inline int cv_rot(VipsImage *in, VipsImage **out, VipsAngle angle) {
+    return vips_rot(in, out, angle, NULL);
+}
+
+static inline int cv_flip(VipsImage *in, VipsImage **out, VipsDirection direction) {
+    return vips_flip(in, out, direction, NULL);
+}
+
+/// Unsharp mask on the L channel of LAB (libvips' default for sRGB); output keeps `in`'s format.
+static inline int cv_sharpen(VipsImage *in, VipsImage **out, double sigma) {
+    return vips_sharpen(in, out, "sigma", sigma, NULL);
+}
+
+static inline int cv_gaussblur(VipsImage *in, VipsImage **out, double sigma) {
+    return vips_gaussblur(in, out, sigma, NULL);
+}
+
+/// out = in × a + b per band (`n` values each, or 1 for all bands), cast back to 8 bits.
+static inline int cv_linear(VipsImage *in, VipsImage **out, const double *a, const double *b, int n) {
+    return vips_linear(in, out, (double *) a, (double *) b, n, "uchar", TRUE, NULL);
+}
+
+static inline int cv_bandjoin_const1(VipsImage *in, VipsImage **out, double c) {
+    return vips_bandjoin_const1(in, out, c, NULL);
+}
+
+/// `overlay` composited over `base` at (x, y) with the "over" blend mode.
+static inline int cv_composite2(VipsImage *base, VipsImage *overlay, VipsImage **out, int x, int y) {
+    return vips_composite2(base, overlay, out, VIPS_BLEND_MODE_OVER, "x", x, "y", y, NULL);
+}
+
+/// A new image sharing `in`'s pixels with its own copy of the metadata (fields can then be removed).
+static inline int cv_copy(VipsImage *in, VipsImage **out) {
+    return vips_copy(in, out, NULL);
+}
+
 static inline int cv_pngsave_buffer(VipsImage *in, void **buf, size_t *len, int compression,
                                     gboolean interlace, gboolean strip) {
     return vips_pngsave_buffer(in, buf, len, "compression", compression, "interlace", interlace,
@@ -89,9 +131,10 @@ static inline int cv_webpsave_buffer(VipsImage *in, void **buf, size_t *len, int
 }
 
 static inline int cv_heifsave_buffer(VipsImage *in, void **buf, size_t *len, int quality, int effort,
-                                     VipsForeignHeifCompression compression, gboolean strip) {
+                                     VipsForeignHeifCompression compression, gboolean strip,
+                                     VipsForeignSubsample subsample) {
     return vips_heifsave_buffer(in, buf, len, "Q", quality, "effort", effort,
-        "compression", compression, "strip", strip, NULL);
+        "compression", compression, "strip", strip, "subsample_mode", subsample, NULL);
 }
 
 #endif

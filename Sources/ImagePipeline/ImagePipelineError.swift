@@ -8,7 +8,7 @@ public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConver
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
             case emptyInput, unsupportedFormat, overLimit, corruptImage, encodeFailed
-            case invalidOptions, inputUnreadable, outputUnwritable, vipsUnavailable
+            case invalidOptions, invalidConfig, inputUnreadable, outputUnwritable, vipsUnavailable
         }
         fileprivate let base: Base
         private init(_ base: Base) { self.base = base }
@@ -25,6 +25,8 @@ public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConver
         public static let encodeFailed = Code(.encodeFailed)
         /// The options contradict each other or are out of range.
         public static let invalidOptions = Code(.invalidOptions)
+        /// The pipeline configuration is invalid; the message names each JSON path at fault.
+        public static let invalidConfig = Code(.invalidConfig)
         /// The input file could not be opened or read.
         public static let inputUnreadable = Code(.inputUnreadable)
         /// The output could not be written.

@@ -4,7 +4,7 @@ public enum ImageResizer {
     /// Reads the header of `source` and checks it against `limits`, decoding no pixels.
     /// - Throws: `ImagePipelineError` (`.emptyInput`, `.unsupportedFormat`, `.overLimit`, `.corruptImage`).
     public static func info(of source: SourceBytes, limits: DecodeLimits = .default) throws(ImagePipelineError) -> ImageInfo {
-        try Decoder.open(source, limits: limits).0
+        try ImageDecoder.open(source, limits: limits).0
     }
 
     /// Resizes and encodes `source`; `encode.format` nil keeps the input's format when imgfn
@@ -16,9 +16,9 @@ public enum ImageResizer {
     ) throws(ImagePipelineError) -> EncodedImage {
         try options.validate()
         try encode.validate()
-        let (info, _) = try Decoder.open(source, limits: limits)
+        let (info, _) = try ImageDecoder.open(source, limits: limits)
         let format = encode.format ?? OutputFormat(matching: info.format)
         let image = try Resizer.resize(source, info: info, options: options)
-        return try Encoder.encode(image, as: format, encode, background: options.background)
+        return try ImageEncoder.encode(image, as: format, encode, background: options.background)
     }
 }

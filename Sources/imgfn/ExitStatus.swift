@@ -13,6 +13,7 @@ enum ExitStatus {
     static let unavailable: Int32 = 69
     static let software: Int32 = 70
     static let cannotWrite: Int32 = 73
+    static let badConfig: Int32 = 78
 
     static let helpText = """
         EXIT CODES:
@@ -23,12 +24,14 @@ enum ExitStatus {
           69  a codec this libvips lacks was needed (e.g. no HEIF/AVIF module)
           70  internal error (libvips failed to encode a valid image)
           73  the output cannot be written
+          78  the pipeline configuration is invalid (each problem is named by its JSON path)
         Errors are one line on stderr: imgfn: FILE: REASON
         """
 
     static func code(for error: ImagePipelineError) -> Int32 {
         switch error.code {
         case .invalidOptions: usage
+        case .invalidConfig: badConfig
         case .inputUnreadable: noInput
         case .outputUnwritable: cannotWrite
         case .vipsUnavailable: unavailable
@@ -45,8 +48,8 @@ enum ExitStatus {
 }
 
 /// Writes one line to standard error (unbuffered, so it is never lost on exit).
-func printError(_ line: String) {
-    _ = writeAll(STDERR_FILENO, Array((line + "\n").utf8))
+func printError(_ line: String, newline: Bool = true) {
+    _ = writeAll(STDERR_FILENO, Array((newline ? line + "\n" : line).utf8))
 }
 
 /// write(2) until everything is written; false on error (errno says why).

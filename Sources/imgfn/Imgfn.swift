@@ -2,11 +2,11 @@ import ArgumentParser
 import ImagePipeline
 
 @main
-struct Imgfn: ParsableCommand {
+struct Imgfn: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imgfn",
         abstract: "Make web-ready image derivatives with libvips.",
         discussion: ExitStatus.helpText,
-        subcommands: [Resize.self, Info.self]
+        subcommands: [Resize.self, Derive.self, Info.self]
     )
 }

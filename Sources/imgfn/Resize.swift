@@ -87,7 +87,7 @@ struct Resize: ParsableCommand {
             let bytes = try source.read(limits: limitOptions.limits)
             let encode = EncodeOptions(
                 format: format ?? output.flatMap(OutputFormat.init(fileName:)),
-                quality: quality, progressive: progressive, effort: effort, keepMetadata: keepMetadata)
+                quality: quality, progressive: progressive, effort: effort, metadata: keepMetadata ? .all : .none)
             encoded = try ImageResizer.resize(bytes, resizeOptions, encode: encode, limits: limitOptions.limits)
         } catch {
             throw ExitStatus.report(error, subject: source.displayName)

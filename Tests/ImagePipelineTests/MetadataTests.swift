@@ -47,7 +47,7 @@ import Testing
     /// Guards the tests above: with metadata kept, the same checks do find it.
     @Test func keepMetadataKeepsIt() throws {
         let encoded = try ImageResizer.resize(
-            try Fixtures.bytes("formats/exif-gps.jpg"), .init(width: 320), encode: .init(keepMetadata: true))
+            try Fixtures.bytes("formats/exif-gps.jpg"), .init(width: 320), encode: .init(metadata: .all))
         #expect(Self.segments(encoded.bytes).contains { $0.0 == 0xE1 })
         #expect(Self.contains(encoded.bytes, "Canon"))
     }

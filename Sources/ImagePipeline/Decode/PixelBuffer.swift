@@ -15,7 +15,7 @@ public struct PixelBuffer: Sendable, Equatable {
     /// The whole image decoded the way the pipeline sees it: upright, 8-bit sRGB (or grey),
     /// embedded profile applied, alpha kept. No shrink-on-load.
     public static func decode(_ source: SourceBytes, limits: DecodeLimits = .default) throws(ImagePipelineError) -> PixelBuffer {
-        let (info, _) = try Decoder.open(source, limits: limits)
+        let (info, _) = try ImageDecoder.open(source, limits: limits)
         let image = try Resizer.resize(
             source, info: info, options: ResizeOptions(width: info.orientedWidth, height: info.orientedHeight))
         return try PixelBuffer(image)

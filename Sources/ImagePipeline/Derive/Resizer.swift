@@ -4,49 +4,73 @@ import CVips
 ///
 /// Stage order (fixed): shrink-on-load (`thumbnail`: the JPEG/WebP/HEIF decoders decode at a
 /// reduced scale, EXIF orientation applied, ICC profile → sRGB) → 8-bit sRGB → fit (crop or pad).
+/// The same geometry code resizes an already decoded image (`.decoded`), which is how every
+/// derivative of a set is made from one decode.
 enum Resizer {
+    /// What is resized: encoded bytes (decoded here, with shrink-on-load) or a decoded image.
+    enum Input {
+        case encoded(SourceBytes, ImageInfo)
+        case decoded(VipsImage)
+
+        var orientedWidth: Int {
+            switch self {
+            case .encoded(_, let info): info.orientedWidth
+            case .decoded(let image): image.width
+            }
+        }
+
+        var orientedHeight: Int {
+            switch self {
+            case .encoded(_, let info): info.orientedHeight
+            case .decoded(let image): image.height
+            }
+        }
+    }
+
     static func resize(_ source: SourceBytes, info: ImageInfo, options: ResizeOptions) throws(ImagePipelineError) -> VipsImage {
+        try resize(.encoded(source, info), options: options)
+    }
+
+    static func resize(_ input: Input, options: ResizeOptions) throws(ImagePipelineError) -> VipsImage {
         try options.validate()
         let size = options.enlarge ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN
         guard let width = options.width, let height = options.height else {
             // One dimension only: it bounds that dimension and nothing else (a tall image stays tall).
             return try thumbnail(
-                source, info, width: options.width ?? ResizeOptions.maxDimension,
+                input, width: options.width ?? ResizeOptions.maxDimension,
                 height: options.height ?? ResizeOptions.maxDimension, size: size)
         }
         switch options.fit {
         case .inside:
-            return try thumbnail(source, info, width: width, height: height, size: size)
+            return try thumbnail(input, width: width, height: height, size: size)
 
         case .cover:
             if let interesting = options.gravity.interesting {
-                return try thumbnail(source, info, width: width, height: height, size: size, crop: interesting)
+                return try thumbnail(input, width: width, height: height, size: size, crop: interesting)
             }
             // Compass gravity: scale so the image covers the box, then cut the box out at the anchor.
-            var scale = Swift.max(Double(width) / Double(info.orientedWidth), Double(height) / Double(info.orientedHeight))
-            if !options.enlarge { scale = Swift.min(scale, 1) }
+            let scale = options.coverScale(width: input.orientedWidth, height: input.orientedHeight)
             let image = try thumbnail(
-                source, info,
-                width: Swift.max(1, Int((Double(info.orientedWidth) * scale).rounded())),
-                height: Swift.max(1, Int((Double(info.orientedHeight) * scale).rounded())),
+                input,
+                width: Swift.max(1, Int((Double(input.orientedWidth) * scale).rounded())),
+                height: Swift.max(1, Int((Double(input.orientedHeight) * scale).rounded())),
                 size: VIPS_SIZE_BOTH)
             let cropWidth = Swift.min(width, image.width), cropHeight = Swift.min(height, image.height)
             let (x, y) = options.gravity.anchor
-            let left = Int((Double(image.width - cropWidth) * x).rounded())
-            let top = Int((Double(image.height - cropHeight) * y).rounded())
-            return try image.derive("crop") {
-                cv_extract_area($0, $1, Int32(left), Int32(top), Int32(cropWidth), Int32(cropHeight))
-            }
+            return try image.cropped(
+                left: Int((Double(image.width - cropWidth) * x).rounded()),
+                top: Int((Double(image.height - cropHeight) * y).rounded()),
+                width: cropWidth, height: cropHeight)
 
         case .fill:
             return try thumbnail(
-                source, info,
-                width: options.enlarge ? width : Swift.min(width, info.orientedWidth),
-                height: options.enlarge ? height : Swift.min(height, info.orientedHeight),
+                input,
+                width: options.enlarge ? width : Swift.min(width, input.orientedWidth),
+                height: options.enlarge ? height : Swift.min(height, input.orientedHeight),
                 size: VIPS_SIZE_FORCE)
 
         case .contain:
-            let image = try thumbnail(source, info, width: width, height: height, size: size)
+            let image = try thumbnail(input, width: width, height: height, size: size)
             if image.width == width && image.height == height { return image }
             let (x, y) = options.gravity.anchor
             let left = Int((Double(width - image.width) * x).rounded())
@@ -58,17 +82,24 @@ enum Resizer {
         }
     }
 
-    /// Shrink-on-load decode to fit `width`×`height`, upright, in 8-bit sRGB (or 8-bit grey).
+    /// Shrink-on-load decode (or in-memory resize) to fit `width`×`height`, upright, in 8-bit
+    /// sRGB (or 8-bit grey).
     private static func thumbnail(
-        _ source: SourceBytes, _ info: ImageInfo, width: Int, height: Int, size: VipsSize,
-        crop: VipsInteresting = VIPS_INTERESTING_NONE
+        _ input: Input, width: Int, height: Int, size: VipsSize, crop: VipsInteresting = VIPS_INTERESTING_NONE
     ) throws(ImagePipelineError) -> VipsImage {
-        // An embedded profile is honoured by converting through it to sRGB. Without one
-        // (most web images), libvips' plain colourspace conversion is exact and far cheaper.
-        let exportProfile: String? = info.hasICCProfile ? "srgb" : nil
-        let image = try VipsImage.make(.corruptImage, "cannot decode", source: source) {
-            cv_thumbnail_buffer(
-                source.base, source.count, $0, Int32(width), Int32(height), size, crop, Decoder.failOn, exportProfile)
+        let image: VipsImage
+        switch input {
+        case .encoded(let source, let info):
+            // An embedded profile is honoured by converting through it to sRGB. Without one
+            // (most web images), libvips' plain colourspace conversion is exact and far cheaper.
+            let exportProfile: String? = info.hasICCProfile ? "srgb" : nil
+            image = try VipsImage.make(.corruptImage, "cannot decode", source: source) {
+                cv_thumbnail_buffer(
+                    source.base, source.count, $0, Int32(width), Int32(height), size, crop, ImageDecoder.failOn,
+                    exportProfile)
+            }
+        case .decoded(let decoded):
+            image = try decoded.derive("resize") { cv_thumbnail_image($0, $1, Int32(width), Int32(height), size, crop) }
         }
         return try toEightBitSRGB(image)
     }
@@ -97,6 +128,33 @@ enum Resizer {
         let grey = [0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]]
         let colourBands = image.bands >= 3 ? rgb : grey
         return image.hasAlpha ? colourBands + [0] : colourBands
+    }
+}
+
+extension ResizeOptions {
+    /// The scale that makes a `width`×`height` image cover the box (capped at 1 without `enlarge`).
+    func coverScale(width: Int, height: Int) -> Double {
+        let scale = Swift.max(Double(self.width ?? 1) / Double(width), Double(self.height ?? 1) / Double(height))
+        return enlarge ? scale : Swift.min(scale, 1)
+    }
+
+    /// The largest scale (output ÷ input, per axis, the larger of the two) this resize applies
+    /// to a `width`×`height` image: what a shared decode must keep for it to lose nothing.
+    func neededScale(width: Int, height: Int) -> Double {
+        let sx = self.width.map { Double($0) / Double(width) }
+        let sy = self.height.map { Double($0) / Double(height) }
+        let scale: Double
+        switch (sx, sy) {
+        case (let x?, nil): scale = x
+        case (nil, let y?): scale = y
+        case (let x?, let y?):
+            scale = switch fit {
+            case .inside, .contain: Swift.min(x, y)
+            case .cover, .fill: Swift.max(x, y)
+            }
+        case (nil, nil): scale = 1
+        }
+        return enlarge ? scale : Swift.min(scale, 1)
     }
 }
 

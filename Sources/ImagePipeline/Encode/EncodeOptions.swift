@@ -31,17 +31,27 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
     public var progressive: Bool
     /// CPU effort: WebP 0…6 (default 4), AVIF 0…9 (default 4). Higher is smaller and slower.
     public var effort: Int?
-    /// Keep EXIF/XMP/IPTC/ICC metadata. Off by default: nothing about the camera or the
-    /// place (GPS) leaks into published files, and the files are smaller.
-    public var keepMetadata: Bool
+    /// WebP only: lossless encoding (quality then trades speed for size).
+    public var lossless: Bool
+    /// JPEG (and AVIF) chroma subsampling.
+    public var chromaSubsampling: ChromaSubsampling
+    /// PNG zlib compression level 0…9.
+    public var compression: Int
+    /// Which metadata survives. Nothing by default: nothing about the camera or the place (GPS)
+    /// leaks into published files, and the files are smaller.
+    public var metadata: MetadataPolicy
 
     public init(format: OutputFormat? = nil, quality: Int? = nil, progressive: Bool = false, effort: Int? = nil,
-                keepMetadata: Bool = false) {
+                lossless: Bool = false, chromaSubsampling: ChromaSubsampling = .auto, compression: Int = 6,
+                metadata: MetadataPolicy = .none) {
         self.format = format
         self.quality = quality
         self.progressive = progressive
         self.effort = effort
-        self.keepMetadata = keepMetadata
+        self.lossless = lossless
+        self.chromaSubsampling = chromaSubsampling
+        self.compression = compression
+        self.metadata = metadata
     }
 
     /// The quality used for `format` when `quality` is nil.
@@ -62,6 +72,9 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
         if let quality, !(1...100).contains(quality) {
             throw ImagePipelineError(.invalidOptions, "quality must be 1…100, got \(quality)")
         }
+        if !(0...9).contains(compression) {
+            throw ImagePipelineError(.invalidOptions, "PNG compression must be 0…9, got \(compression)")
+        }
         let effortRange = Self.effortRange(for: format)
         if let effort, !effortRange.contains(effort) {
             throw ImagePipelineError(
@@ -70,3 +83,37 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
         }
     }
 }
+
+/// Chroma subsampling: `auto` lets libvips choose (4:2:0 below quality 90, 4:4:4 from 90 up).
+public enum ChromaSubsampling: String, Sendable, Codable, CaseIterable {
+    case auto
+    case on = "4:2:0"
+    case off = "4:4:4"
+}
+
+/// Which metadata an output keeps. GPS position is never kept unless `gps` is asked for.
+public struct MetadataPolicy: OptionSet, Sendable, Hashable, Codable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// The EXIF copyright and artist tags.
+    public static let copyright = MetadataPolicy(rawValue: 1 << 0)
+    /// The ICC profile (after conversion, the sRGB profile).
+    public static let icc = MetadataPolicy(rawValue: 1 << 1)
+    /// Camera EXIF (make, model, exposure, date…), without the GPS block.
+    public static let exif = MetadataPolicy(rawValue: 1 << 2)
+    /// The EXIF GPS block: where the picture was taken.
+    public static let gps = MetadataPolicy(rawValue: 1 << 3)
+    /// XMP.
+    public static let xmp = MetadataPolicy(rawValue: 1 << 4)
+
+    public static let none: MetadataPolicy = []
+    public static let all: MetadataPolicy = [.copyright, .icc, .exif, .gps, .xmp]
+
+    /// Names as used in configuration (`"metadata": {"keep": [...]}`).
+    public static let names: [(String, MetadataPolicy)] = [
+        ("copyright", .copyright), ("icc", .icc), ("exif", .exif), ("gps", .gps), ("xmp", .xmp),
+    ]
+}
+
+extension OutputFormat: CodingKeyRepresentable {}

@@ -2,10 +2,11 @@ import CVips
 
 /// Owns one reference to a libvips image and drops it in `deinit`.
 ///
+/// Pipeline steps receive and return these (see `VipsImage+Operations.swift`).
 /// Not `Sendable`: an image and the lazy pipeline behind it stay on the task that made them.
 /// Only bytes and `Sendable` values cross `await`. An image made from an in-memory buffer keeps
 /// that buffer alive (`source`) because libvips reads it lazily, while pixels are pulled.
-final class VipsImage {
+public final class VipsImage {
     let pointer: UnsafeMutablePointer<CVips._VipsImage>
     private let source: SourceBytes?
 
@@ -39,10 +40,19 @@ final class VipsImage {
         try VipsImage.make(code, context, source: source) { body(pointer, $0) }
     }
 
-    var width: Int { Int(vips_image_get_width(pointer)) }
-    var height: Int { Int(vips_image_get_height(pointer)) }
-    var bands: Int { Int(vips_image_get_bands(pointer)) }
-    var hasAlpha: Bool { vips_image_hasalpha(pointer) != 0 }
+    /// This image computed into memory now (decoding happens here): several consumers then
+    /// read pixels instead of each re-running the pipeline behind it.
+    func inMemory() throws(ImagePipelineError) -> VipsImage {
+        guard let copy = vips_image_copy_memory(pointer) else {
+            throw ImagePipelineError(.corruptImage, "cannot decode: \(VipsError.take())")
+        }
+        return VipsImage(owning: copy, source: nil)
+    }
+
+    public var width: Int { Int(vips_image_get_width(pointer)) }
+    public var height: Int { Int(vips_image_get_height(pointer)) }
+    public var bands: Int { Int(vips_image_get_bands(pointer)) }
+    public var hasAlpha: Bool { vips_image_hasalpha(pointer) != 0 }
     var interpretation: VipsInterpretation { vips_image_get_interpretation(pointer) }
     var bandFormat: VipsBandFormat { vips_image_get_format(pointer) }
     var pages: Int { Int(vips_image_get_n_pages(pointer)) }

@@ -6,7 +6,7 @@ import CVips
 /// the image (for JPEG, libvips 8.14's buffer loader misses truncation, so `JPEGStructure` checks it) (it would otherwise come out with a grey or smeared band and be published as if it
 /// were fine), while mere warnings — extra bytes after the end marker, a damaged EXIF block, an
 /// unknown marker, all common in camera and phone files — are tolerated.
-enum Decoder {
+enum ImageDecoder {
     static let failOn = VIPS_FAIL_ON_ERROR
 
     /// Reads and checks the header of `source`: sniffs the format, refuses what is over `limits`.

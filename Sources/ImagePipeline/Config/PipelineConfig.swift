@@ -1,0 +1,171 @@
+/// The whole pipeline configuration: which uploads are processed, where and under which keys
+/// derivatives go, which derivatives are made and how they are encoded. One JSON document;
+/// `PipelineConfig.load(json:)` validates it, `PipelineConfig.default` works with no document.
+public struct PipelineConfig: Sendable, Equatable, Codable {
+    public var source: SourceConfig
+    public var output: OutputConfig
+    public var derivatives: [DerivativeSpec]
+    /// Per-format encoder defaults; a derivative may override them.
+    public var encode: [OutputFormat: EncodeSettings]
+    /// Which metadata outputs keep (none by default).
+    public var metadata: MetadataPolicy
+
+    public init(
+        source: SourceConfig = SourceConfig(), output: OutputConfig = OutputConfig(), derivatives: [DerivativeSpec],
+        encode: [OutputFormat: EncodeSettings] = EncodeSettings.defaults, metadata: MetadataPolicy = .none
+    ) {
+        self.source = source
+        self.output = output
+        self.derivatives = derivatives
+        self.encode = encode
+        self.metadata = metadata
+    }
+
+    /// The encode options for one output of one derivative: the format's defaults, then the
+    /// derivative's overrides, then the metadata policy.
+    public func encodeOptions(for derivative: DerivativeSpec, format: OutputFormat) -> EncodeOptions {
+        var settings = encode[format] ?? EncodeSettings()
+        if let override = derivative.encode[format] { settings.merge(override) }
+        return settings.options(for: format, metadata: metadata)
+    }
+}
+
+/// Which objects are inputs, and the limits applied to them before decoding.
+public struct SourceConfig: Sendable, Equatable, Codable {
+    /// Only keys under this prefix are processed ("" for all).
+    public var prefix: String
+    /// Only keys ending in one of these (case-insensitive) are processed; empty for all. The
+    /// format is still sniffed from the bytes: a suffix only filters events cheaply.
+    public var suffixes: [String]
+    public var limits: DecodeLimits
+
+    public init(prefix: String = "", suffixes: [String] = SourceConfig.imageSuffixes, limits: DecodeLimits = .default) {
+        self.prefix = prefix
+        self.suffixes = suffixes
+        self.limits = limits
+    }
+
+    public static let imageSuffixes = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".heic", ".heif", ".avif"]
+}
+
+/// Where derivatives are written and how they are named.
+public struct OutputConfig: Sendable, Equatable, Codable {
+    /// Bucket for derivatives; nil writes beside the source, in the source's bucket.
+    public var bucket: String?
+    /// Prefix every derivative key starts with.
+    public var prefix: String
+    /// Key template of one derivative file. Variables: `{prefix}`, `{dir}` (the source key's
+    /// directory below the source prefix, with a trailing `/`), `{stem}` (file name without
+    /// extension), `{name}` (derivative name), `{ext}`, `{format}`, `{width}`, `{height}`.
+    public var key: String
+    /// Key template of the manifest (same variables but `{name}`, `{ext}`, `{format}`, `{width}`, `{height}`).
+    public var manifestKey: String
+    /// `Cache-Control` stored with each derivative.
+    public var cacheControl: String
+
+    public init(
+        bucket: String? = nil, prefix: String = "derived/", key: String = "{prefix}{dir}{stem}/{name}.{ext}",
+        manifestKey: String = "{prefix}{dir}{stem}/manifest.json",
+        cacheControl: String = "public, max-age=31536000, immutable"
+    ) {
+        self.bucket = bucket
+        self.prefix = prefix
+        self.key = key
+        self.manifestKey = manifestKey
+        self.cacheControl = cacheControl
+    }
+}
+
+/// One derivative: a geometry, the steps that follow the resize, and the formats it is
+/// written in (one file per format).
+public struct DerivativeSpec: Sendable, Equatable, Codable {
+    public var name: String
+    public var resize: ResizeOptions
+    public var formats: [OutputFormat]
+    /// Steps after the resize, in order (`{"op": "sharpen", "sigma": 0.5}`).
+    public var steps: [StepSpec]
+    /// Per-format encoder settings overriding the configuration's `encode`.
+    public var encode: [OutputFormat: EncodeSettings]
+
+    public init(
+        name: String, resize: ResizeOptions, formats: [OutputFormat], steps: [StepSpec] = [],
+        encode: [OutputFormat: EncodeSettings] = [:]
+    ) {
+        self.name = name
+        self.resize = resize
+        self.formats = formats
+        self.steps = steps
+        self.encode = encode
+    }
+}
+
+/// A step as configured: its `op` name and its other keys, which the step itself validates.
+public struct StepSpec: Sendable, Equatable, Codable {
+    public var op: String
+    public var parameters: [String: JSONValue]
+
+    public init(op: String, parameters: [String: JSONValue] = [:]) {
+        self.op = op
+        self.parameters = parameters
+    }
+}
+
+/// Encoder settings for one format as configured; nil fields take the encoder's defaults.
+public struct EncodeSettings: Sendable, Equatable, Codable {
+    public var quality: Int?
+    public var progressive: Bool?
+    public var effort: Int?
+    public var lossless: Bool?
+    public var chromaSubsampling: ChromaSubsampling?
+    public var compression: Int?
+
+    public init(
+        quality: Int? = nil, progressive: Bool? = nil, effort: Int? = nil, lossless: Bool? = nil,
+        chromaSubsampling: ChromaSubsampling? = nil, compression: Int? = nil
+    ) {
+        self.quality = quality
+        self.progressive = progressive
+        self.effort = effort
+        self.lossless = lossless
+        self.chromaSubsampling = chromaSubsampling
+        self.compression = compression
+    }
+
+    /// Fields set in `other` replace ours.
+    public mutating func merge(_ other: EncodeSettings) {
+        quality = other.quality ?? quality
+        progressive = other.progressive ?? progressive
+        effort = other.effort ?? effort
+        lossless = other.lossless ?? lossless
+        chromaSubsampling = other.chromaSubsampling ?? chromaSubsampling
+        compression = other.compression ?? compression
+    }
+
+    public func options(for format: OutputFormat, metadata: MetadataPolicy) -> EncodeOptions {
+        EncodeOptions(
+            format: format, quality: quality, progressive: progressive ?? false, effort: effort,
+            lossless: lossless ?? false, chromaSubsampling: chromaSubsampling ?? .auto, compression: compression ?? 6,
+            metadata: metadata)
+    }
+
+    /// Web-oriented defaults: progressive JPEG (smaller at large sizes, renders early), WebP and
+    /// AVIF at libvips' middle effort.
+    public static let defaults: [OutputFormat: EncodeSettings] = [
+        .jpeg: EncodeSettings(quality: 80, progressive: true),
+        .webp: EncodeSettings(quality: 75, effort: 4),
+        .avif: EncodeSettings(quality: 50, effort: 4),
+        .png: EncodeSettings(compression: 6),
+    ]
+}
+
+extension PipelineConfig {
+    /// The built-in configuration: 320, 640, 1280 and 2048 wide (never upscaled), JPEG and WebP
+    /// for every size, AVIF as well for the two large ones, under `derived/`.
+    public static let `default` = PipelineConfig(
+        derivatives: [
+            DerivativeSpec(name: "w320", resize: ResizeOptions(width: 320), formats: [.jpeg, .webp]),
+            DerivativeSpec(name: "w640", resize: ResizeOptions(width: 640), formats: [.jpeg, .webp]),
+            DerivativeSpec(name: "w1280", resize: ResizeOptions(width: 1280), formats: [.jpeg, .webp, .avif]),
+            DerivativeSpec(name: "w2048", resize: ResizeOptions(width: 2048), formats: [.jpeg, .webp, .avif]),
+        ])
+}

@@ -1,0 +1,60 @@
+import FoundationEssentials
+
+/// A validated configuration with its steps instantiated: what derives images.
+public struct Pipeline: Sendable {
+    public let config: PipelineConfig
+    /// The steps of each derivative, in the order of `config.derivatives`.
+    let steps: [[any PipelineStep]]
+    /// Identifies the configuration (a hash of its normalised JSON): recorded in manifests so a
+    /// changed configuration re-derives and an unchanged one can skip.
+    public let configHash: String
+
+    /// Validates a configuration built in code (JSON documents go through `PipelineConfig.load`).
+    /// - Throws: `.invalidConfig` naming every problem with its path.
+    public init(_ config: PipelineConfig, registry: StepRegistry = .builtIn, baseDirectory: String? = nil) throws(ImagePipelineError) {
+        let problems = ConfigReader.Problems()
+        var steps: [[any PipelineStep]] = []
+        if config.derivatives.isEmpty { problems.list.append("derivatives: must list at least one derivative") }
+        for (i, derivative) in config.derivatives.enumerated() {
+            if derivative.formats.isEmpty { problems.list.append("derivatives[\(i)].formats: must list at least one format") }
+            do { try derivative.resize.validate() } catch {
+                problems.list.append("derivatives[\(i)]: \(error.message)")
+            }
+            var made: [any PipelineStep] = []
+            for (j, spec) in derivative.steps.enumerated() {
+                let path = "derivatives[\(i)].steps[\(j)]"
+                guard let type = registry.type(for: spec.op) else {
+                    problems.list.append("\(path).op: unknown step \"\(spec.op)\"; known: \(registry.ops.joined(separator: ", "))")
+                    continue
+                }
+                let reader = ConfigReader(spec.parameters, path: path, problems: problems, baseDirectory: baseDirectory)
+                do {
+                    made.append(try type.init(parameters: reader))
+                    reader.finish()
+                } catch {
+                    problems.list.append("\(path): \(error.message)")
+                }
+            }
+            steps.append(made)
+        }
+        if !problems.list.isEmpty { throw ImagePipelineError(.invalidConfig, problems.list.joined(separator: "; ")) }
+        self.config = config
+        self.steps = steps
+        self.configHash = Self.hash(config)
+    }
+
+    /// FNV-1a (64-bit) of the configuration's JSON with sorted keys: stable across runs and
+    /// machines, and not a security boundary (it only identifies a configuration).
+    static func hash(_ config: PipelineConfig) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(config)) ?? Data()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

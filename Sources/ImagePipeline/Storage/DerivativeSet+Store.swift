@@ -1,0 +1,45 @@
+import FoundationEssentials
+
+extension DerivativeSet {
+    /// Writes every file, then the manifest, to `store`; returns the manifest.
+    ///
+    /// Each object carries `Cache-Control` and metadata naming its source and the configuration
+    /// (`derived-by: imgfn`, which also keeps the handler from treating it as a new upload).
+    /// The manifest goes last, so its presence means the set is complete.
+    public func store(
+        in store: some BlobStore, sourceKey: String, etag: String? = nil, versionId: String? = nil, pipeline: Pipeline
+    ) async throws(ImagePipelineError) -> Manifest {
+        let config = pipeline.config
+        let keys = OutputKeys(sourceKey: sourceKey, sourcePrefix: config.source.prefix, output: config.output)
+        var metadata = ["derived-by": "imgfn", "source-key": sourceKey, "config-hash": pipeline.configHash]
+        if let etag { metadata["source-etag"] = etag }
+        var derivatives: [Manifest.Derivative] = []
+        for file in files {
+            let image = file.image
+            let key = keys.key(name: file.name, format: image.format, width: image.width, height: image.height)
+            try await store.put(
+                key, bytes: image.bytes,
+                attributes: BlobAttributes(contentType: image.format.contentType, cacheControl: config.output.cacheControl, metadata: metadata))
+            derivatives.append(Manifest.Derivative(
+                name: file.name, format: image.format, key: key, width: image.width, height: image.height,
+                bytes: image.bytes.count, contentType: image.format.contentType))
+        }
+        let manifest = Manifest(
+            source: Manifest.Source(
+                key: sourceKey, bytes: source.bytes, etag: etag, versionId: versionId, format: source.format,
+                width: source.orientedWidth, height: source.orientedHeight),
+            configHash: pipeline.configHash, placeholder: placeholder, dominantColour: dominantColour,
+            derivatives: derivatives)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let json: [UInt8]
+        do { json = [UInt8](try encoder.encode(manifest)) } catch {
+            throw ImagePipelineError(.encodeFailed, "cannot encode the manifest: \(error)")
+        }
+        // The manifest may be cached briefly, never immutably: a new upload replaces it.
+        try await store.put(
+            keys.manifestKey, bytes: json,
+            attributes: BlobAttributes(contentType: "application/json", cacheControl: "no-cache", metadata: metadata))
+        return manifest
+    }
+}

@@ -1,0 +1,36 @@
+/// What was derived from one source, written last (after every derivative), as JSON.
+///
+/// Front-ends read it for `srcset` and placeholders; the handler reads it to skip work already
+/// done for the same source version and configuration.
+public struct Manifest: Sendable, Equatable, Codable {
+    public struct Source: Sendable, Equatable, Codable {
+        public var key: String
+        public var bytes: Int
+        public var etag: String?
+        public var versionId: String?
+        public var format: ImageFormat
+        /// Upright dimensions.
+        public var width: Int
+        public var height: Int
+    }
+
+    public struct Derivative: Sendable, Equatable, Codable {
+        public var name: String
+        public var format: OutputFormat
+        public var key: String
+        public var width: Int
+        public var height: Int
+        public var bytes: Int
+        public var contentType: String
+    }
+
+    public var version = 1
+    public var source: Source
+    public var configHash: String
+    public var generatedBy = "imgfn"
+    /// A tiny blurred preview as a `data:image/webp;base64,…` URI.
+    public var placeholder: String
+    /// `#rrggbb`.
+    public var dominantColour: String
+    public var derivatives: [Derivative]
+}
