@@ -45,11 +45,12 @@ convert -delay 20 -size 96x64 xc:'#ff0000' xc:'#00ff00' xc:'#0000ff' -loop 0 for
 vips thumbnail "$photo" "formats/exif-gps.jpg[Q=85]" 800
 exiftool -q -overwrite_original -TagsFromFile "$photo" -EXIF:all \
   -GPSLatitude=48.8584 -GPSLatitudeRef=N -GPSLongitude=2.2945 -GPSLongitudeRef=E \
-  -XMP-dc:Creator="imgfn fixtures" formats/exif-gps.jpg
+  -Copyright="imgfn fixtures copyright" -XMP-dc:Creator="imgfn fixtures" formats/exif-gps.jpg
 
 # --- colour ------------------------------------------------------------------------------------
 # Colour bars: red, green, blue, white, 64×64 each, so tests can read known colours back.
-convert -size 64x64 xc:'#ff0000' xc:'#00ff00' xc:'#0000ff' xc:'#ffffff' +append "$tmp/bars.png"
+# PNGs from ImageMagick carry creation dates unless told not to; keep regeneration reproducible.
+convert -define png:exclude-chunks=date,time -size 64x64 xc:'#ff0000' xc:'#00ff00' xc:'#0000ff' xc:'#ffffff' +append "$tmp/bars.png"
 cp "$tmp/bars.png" colour/bars.png
 vips icc_transform "$tmp/bars.png" "colour/bars-p3.jpg[Q=95]" p3 --input-profile srgb
 vips icc_transform "$tmp/bars.png" "colour/bars-cmyk-icc.jpg[Q=95]" cmyk --input-profile srgb
@@ -57,7 +58,7 @@ convert "$tmp/bars.png" -colorspace CMYK -quality 95 colour/bars-cmyk.jpg
 vips colourspace "$tmp/bars.png" colour/bars-16bit.png rgb16
 # Alpha: the left half (red, green) opaque, the right half (blue, white) fully transparent.
 convert "$tmp/bars.png" \( -size 128x64 xc:white -size 128x64 xc:black +append \) \
-  -alpha off -compose CopyOpacity -composite PNG32:colour/bars-alpha.png
+  -alpha off -compose CopyOpacity -composite -define png:exclude-chunks=date,time PNG32:colour/bars-alpha.png
 
 # --- bad inputs ----------------------------------------------------------------------------------
 : > bad/empty.jpg

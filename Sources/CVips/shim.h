@@ -10,12 +10,28 @@
 #include <stdio.h>
 #include <vips/vips.h>
 
-/// Header-only open of an in-memory image: pixels are decoded later, and only if asked for.
-/// The buffer must outlive the image. `*out` is a new reference.
-static inline int cv_image_new_from_buffer(const void *buf, size_t len, VipsFailOn fail_on, VipsImage **out) {
-    *out = vips_image_new_from_buffer(buf, len, "",
+/// Lazy open of an in-memory image: the header is read now, pixels only when pulled.
+/// `options` are loader options in libvips' string form ("shrink=2" for JPEG, "scale=0.5" for
+/// WebP, or ""). The buffer must outlive the image. `*out` is a new reference.
+static inline int cv_image_new_from_buffer(const void *buf, size_t len, const char *options, VipsFailOn fail_on,
+                                           VipsImage **out) {
+    *out = vips_image_new_from_buffer(buf, len, options,
         "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, NULL);
     return *out == NULL ? -1 : 0;
+}
+
+/// Turned upright according to the EXIF orientation tag (which is then removed).
+static inline int cv_autorot(VipsImage *in, VipsImage **out) {
+    return vips_autorot(in, out, NULL);
+}
+
+/// ICC transform to `output_profile` ("srgb" is built in). With `input_profile` NULL the
+/// embedded profile is used; otherwise `input_profile` (e.g. "cmyk") is the fallback.
+static inline int cv_icc_transform(VipsImage *in, VipsImage **out, const char *output_profile,
+                                   const char *input_profile) {
+    if (input_profile == NULL)
+        return vips_icc_transform(in, out, output_profile, "embedded", TRUE, NULL);
+    return vips_icc_transform(in, out, output_profile, "input_profile", input_profile, "embedded", TRUE, NULL);
 }
 
 /// Shrink-on-load thumbnail of an in-memory image, auto-rotated. With `export_profile` (e.g.

@@ -1,8 +1,14 @@
+import Synchronization
+
 /// Reads one JSON object of a configuration, collecting every problem with its JSON path
 /// (`derivatives[2].width: must be 1…16384`) instead of stopping at the first.
 ///
 /// Each getter records the key as known; `finish()` reports the keys nobody asked for, so a
 /// misspelt option is an error rather than silently ignored.
+///
+/// Every key asked for is also recorded under its path pattern (`derivatives[].width`,
+/// `derivatives[].steps[]<sharpen>.sigma`) in `ConfigReader.queriedKeys`: the test that keeps
+/// the JSON Schema in sync with the code compares the two.
 public final class ConfigReader {
     /// Where this object sits in the document: "" for the root, else e.g. `derivatives[2]`.
     public let path: String
@@ -10,6 +16,8 @@ public final class ConfigReader {
     /// configuration file's directory; nil for inline JSON, which then resolves against the
     /// working directory).
     public let baseDirectory: String?
+    /// `path` with array indices removed (and a step's op appended): what `queriedKeys` records.
+    let pattern: String
     private let object: [String: JSONValue]
     private let problems: Problems
     private var known: Set<String> = []
@@ -18,9 +26,10 @@ public final class ConfigReader {
         var list: [String] = []
     }
 
-    init(_ object: [String: JSONValue], path: String, problems: Problems, baseDirectory: String?) {
+    init(_ object: [String: JSONValue], path: String, problems: Problems, baseDirectory: String?, pattern: String? = nil) {
         self.object = object
         self.path = path
+        self.pattern = pattern ?? Self.pattern(of: path)
         self.problems = problems
         self.baseDirectory = baseDirectory
     }
@@ -45,6 +54,7 @@ public final class ConfigReader {
     /// The raw value of `key`, marking it known.
     public func value(_ key: String) -> JSONValue? {
         known.insert(key)
+        Self.queried.withLock { _ = $0.insert(pattern.isEmpty ? key : "\(pattern).\(key)") }
         guard let value = object[key], value != .null else { return nil }
         return value
     }
@@ -133,6 +143,21 @@ public final class ConfigReader {
     /// Reports every key present that no getter asked for.
     public func finish() {
         for key in unknownKeys { fail(key, "unknown key") }
+    }
+
+    private static let queried = Mutex<Set<String>>([])
+
+    /// Every key pattern any reader has been asked for in this process.
+    static var queriedKeys: Set<String> { queried.withLock { $0 } }
+
+    /// `derivatives[2].steps[0]` → `derivatives[].steps[]`.
+    static func pattern(of path: String) -> String {
+        var result = ""
+        var inBrackets = false
+        for c in path {
+            if c == "[" { inBrackets = true; result.append(c) } else if c == "]" { inBrackets = false; result.append(c) } else if !inBrackets { result.append(c) }
+        }
+        return result
     }
 
     private func format(_ value: Double) -> String {

@@ -21,7 +21,7 @@ enum ImageDecoder {
         try VipsRuntime.start()
         if format.needsHEIF { try VipsRuntime.requireHEIF() }
         let image = try VipsImage.make(.corruptImage, "cannot read \(format.rawValue.uppercased()) header", source: source) {
-            cv_image_new_from_buffer(source.base, source.count, failOn, $0)
+            cv_image_new_from_buffer(source.base, source.count, "", failOn, $0)
         }
         let info = describe(image, format: format, bytes: source.count)
         try check(info, against: limits)
@@ -72,5 +72,39 @@ enum ImageDecoder {
     private static func megapixels(_ pixels: Int) -> String {
         let tenths = (pixels + 50_000) / 100_000
         return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// Decodes `source` whole into memory, upright and in 8-bit sRGB, shrunk on load by
+    /// `shrink` (1, 2, 4 or 8) where the format can (JPEG's DCT scaling, WebP's scaled decode)
+    /// and not resampled otherwise: the base every derivative of a set is resized from.
+    static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, shrink: Int) throws(ImagePipelineError) -> VipsImage {
+        let options = switch (info.format, shrink) {
+        case (_, ...1): ""
+        case (.jpeg, _): "shrink=\(shrink)"
+        case (.webp, _): "scale=\(1 / Double(shrink))"
+        default: ""
+        }
+        var image = try VipsImage.make(.corruptImage, "cannot decode", source: source) {
+            cv_image_new_from_buffer(source.base, source.count, options, failOn, $0)
+        }
+        if info.orientation != 1 { image = try image.derive("orient") { cv_autorot($0, $1) } }
+        if info.hasICCProfile {
+            image = try image.derive("convert through the ICC profile") { cv_icc_transform($0, $1, "srgb", nil) }
+        } else if image.interpretation == VIPS_INTERPRETATION_CMYK {
+            image = try image.derive("convert CMYK") { cv_icc_transform($0, $1, "srgb", "cmyk") }
+        }
+        return try Resizer.toEightBitSRGB(image).inMemory()
+    }
+
+    /// The shrink-on-load factor libvips' `thumbnail` would use for a total reduction of
+    /// `reduction` (it leaves at least a factor of two to the final Lanczos resize, because
+    /// block shrinking alone over-sharpens).
+    static func loadShrink(forReduction reduction: Double) -> Int {
+        switch reduction {
+        case 16...: 8
+        case 8...: 4
+        case 4...: 2
+        default: 1
+        }
     }
 }

@@ -15,13 +15,11 @@ public struct PixelBuffer: Sendable, Equatable {
     /// The whole image decoded the way the pipeline sees it: upright, 8-bit sRGB (or grey),
     /// embedded profile applied, alpha kept. No shrink-on-load.
     public static func decode(_ source: SourceBytes, limits: DecodeLimits = .default) throws(ImagePipelineError) -> PixelBuffer {
-        let (info, _) = try ImageDecoder.open(source, limits: limits)
-        let image = try Resizer.resize(
-            source, info: info, options: ResizeOptions(width: info.orientedWidth, height: info.orientedHeight))
-        return try PixelBuffer(image)
+        try PixelBuffer(VipsImage.decode(source, limits: limits))
     }
 
-    init(_ image: VipsImage) throws(ImagePipelineError) {
+    /// The pixels of `image` (computed now).
+    public init(_ image: VipsImage) throws(ImagePipelineError) {
         var size = 0
         guard let memory = vips_image_write_to_memory(image.pointer, &size) else {
             throw ImagePipelineError(.corruptImage, "cannot decode: \(VipsError.take())")

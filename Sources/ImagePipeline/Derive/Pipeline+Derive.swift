@@ -16,12 +16,14 @@ extension Pipeline {
         let clock = ContinuousClock()
         let start = clock.now
         let (info, _) = try ImageDecoder.open(source, limits: config.source.limits)
+        // Decode once, at the least shrink-on-load any derivative would get from libvips'
+        // thumbnail, and resample nowhere else but in each derivative's own resize: every
+        // derivative then starts from pixels at least as good as thumbnail's.
         let scale = config.derivatives
             .map { $0.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight) }
             .max() ?? 1
-        let baseWidth = Swift.min(info.orientedWidth, Int((Double(info.orientedWidth) * scale).rounded(.up)))
-        let decoded = try Resizer.resize(.encoded(source, info), options: ResizeOptions(width: Swift.max(1, baseWidth)))
-        let base = try decoded.inMemory()
+        let base = try ImageDecoder.decodeShrunk(
+            source, info: info, shrink: ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)))
         let decodeEnd = clock.now
 
         let derivatives = config.derivatives

@@ -27,7 +27,9 @@ public struct Pipeline: Sendable {
                     problems.list.append("\(path).op: unknown step \"\(spec.op)\"; known: \(registry.ops.joined(separator: ", "))")
                     continue
                 }
-                let reader = ConfigReader(spec.parameters, path: path, problems: problems, baseDirectory: baseDirectory)
+                let reader = ConfigReader(
+                    spec.parameters, path: path, problems: problems, baseDirectory: baseDirectory,
+                    pattern: "derivatives[].steps[]<\(spec.op)>")
                 do {
                     made.append(try type.init(parameters: reader))
                     reader.finish()

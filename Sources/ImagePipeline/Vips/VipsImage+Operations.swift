@@ -77,9 +77,12 @@ extension VipsImage {
         try derive("composite") { cv_composite2($0, overlay.pointer, $1, Int32(x), Int32(y)) }
     }
 
-    /// Decodes a whole in-memory image (e.g. a watermark PNG) to 8-bit sRGB, upright.
+    /// Decodes a whole image (e.g. a watermark PNG) into memory: 8-bit sRGB, upright, at full
+    /// size. Unlike the lazy images a pipeline passes along, the result can be read any number
+    /// of times.
     public static func decode(_ bytes: SourceBytes, limits: DecodeLimits = .default) throws(ImagePipelineError) -> VipsImage {
         let (info, _) = try ImageDecoder.open(bytes, limits: limits)
-        return try Resizer.resize(bytes, info: info, options: ResizeOptions(width: info.orientedWidth, height: info.orientedHeight))
+        let options = ResizeOptions(width: info.orientedWidth, height: info.orientedHeight)
+        return try Resizer.resize(bytes, info: info, options: options).inMemory()
     }
 }
