@@ -8,7 +8,13 @@
 #define IMGFN_CVIPS_SHIM_H
 
 #include <stdio.h>
+#include <malloc.h>
 #include <vips/vips.h>
+
+/// Caps glibc's malloc arenas (mallopt M_ARENA_MAX). Returns 1 on success.
+static inline int cv_set_malloc_arena_max(int arenas) {
+    return mallopt(M_ARENA_MAX, arenas);
+}
 
 /// Lazy open of an in-memory image: the header is read now, pixels only when pulled.
 /// `options` are loader options in libvips' string form ("shrink=2" for JPEG, "scale=0.5" for

@@ -15,7 +15,8 @@ public struct DerivativeSet: Sendable {
     public var placeholder: String
     /// The most common colour, `#rrggbb`.
     public var dominantColour: String
-    /// Time spent decoding the source once, and deriving and encoding every file.
+    /// Time spent decoding the source once and resizing every derivative from it, and then
+    /// encoding every file.
     public var decodeMilliseconds: Double
     public var deriveMilliseconds: Double
 }

@@ -6,83 +6,92 @@ import Synchronization
 extension Pipeline {
     /// Makes every derivative of `source` from a single decode.
     ///
-    /// The source is decoded once, with shrink-on-load, to the smallest size that still serves
-    /// the most demanding derivative (never above the original unless a derivative enlarges),
-    /// and kept in memory; each derivative is then a resize of that image, its steps and its
-    /// encodes. Up to `jobs` derivatives are made at once (default: the number of cores).
-    /// Output bytes do not depend on `jobs`.
+    /// Three stages, to bound memory: (1) the source is decoded once into memory, shrunk on
+    /// load only as much as the most demanding derivative allows (see `decodeShrunk`);
+    /// (2) each derivative is resized from it and its steps applied, into memory (small
+    /// next to the decode), and the decode is released; (3) the encodes run, up to `jobs` at
+    /// once (default: the number of cores), the costliest first. Output bytes do not depend
+    /// on `jobs`.
     /// - Throws: `ImagePipelineError` for the first derivative that failed; nothing is stored.
     public func derive(_ source: SourceBytes, jobs: Int? = nil) throws(ImagePipelineError) -> DerivativeSet {
         let clock = ContinuousClock()
         let start = clock.now
         let (info, _) = try ImageDecoder.open(source, limits: config.source.limits)
-        // Decode once, at the least shrink-on-load any derivative would get from libvips'
-        // thumbnail, and resample nowhere else but in each derivative's own resize: every
-        // derivative then starts from pixels at least as good as thumbnail's.
-        let scale = config.derivatives
-            .map { $0.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight) }
-            .max() ?? 1
-        let base = try ImageDecoder.decodeShrunk(
-            source, info: info, shrink: ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)))
+        let derivatives = config.derivatives
+        var images: [VipsImage] = []
+        let placeholder: String, dominant: String
+        do {
+            // Decode at the least shrink-on-load any derivative would get from libvips'
+            // thumbnail, and resample nowhere but in each derivative's own resize: every
+            // derivative starts from pixels at least as good as thumbnail's.
+            let scale = derivatives
+                .map { $0.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight) }
+                .max() ?? 1
+            let base = try ImageDecoder.decodeShrunk(
+                source, info: info, shrink: ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)))
+            for (derivative, steps) in zip(derivatives, self.steps) {
+                images.append(try Self.prepare(derivative, steps: steps, from: base))
+            }
+            (placeholder, dominant) = try Self.preview(of: base)
+        }  // the decoded source is released here, before the encoders allocate theirs
         let decodeEnd = clock.now
 
-        let derivatives = config.derivatives
-        let results = Mutex<[Int: Result<[DerivativeSet.File], ImagePipelineError>]>([:])
-        let shared = UncheckedSendable(base)
-        let steps = self.steps
+        struct Task { let derivative: Int, format: OutputFormat, cost: Int }
+        var tasks: [Task] = []
+        for (i, derivative) in derivatives.enumerated() {
+            let pixels = images[i].width * images[i].height
+            for format in derivative.formats {
+                tasks.append(Task(derivative: i, format: format, cost: pixels * (format == .avif ? 20 : format == .webp ? 3 : 1)))
+            }
+        }
+        let order = tasks.indices.sorted { tasks[$0].cost > tasks[$1].cost }
+        let planned = tasks
+        let results = Mutex<[Int: Result<EncodedImage, ImagePipelineError>]>([:])
+        let shared = UncheckedSendable(images)
         let config = self.config
-        let work = { @Sendable (i: Int) in
-            let result = Result { () throws(ImagePipelineError) -> [DerivativeSet.File] in
-                try Self.make(derivatives[i], steps: steps[i], from: shared.value, config: config)
+        let encode = { @Sendable (taskIndex: Int) in
+            let task = planned[taskIndex]
+            let derivative = derivatives[task.derivative]
+            let result = Result { () throws(ImagePipelineError) -> EncodedImage in
+                try ImageEncoder.encode(
+                    shared.value[task.derivative], as: task.format, config.encodeOptions(for: derivative, format: task.format),
+                    background: derivative.resize.background)
             }
-            results.withLock { $0[i] = result }
+            results.withLock { $0[taskIndex] = result }
         }
-        let parallel = Swift.max(1, Swift.min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, derivatives.count))
-        if parallel == 1 {
-            for i in derivatives.indices { work(i) }
-        } else {
-            // Hand out indices to `parallel` workers; each takes the next derivative when free.
-            let next = Mutex(0)
-            DispatchQueue.concurrentPerform(iterations: parallel) { _ in
-                while true {
-                    let i = next.withLock { value in defer { value += 1 }; return value }
-                    guard i < derivatives.count else { return }
-                    work(i)
-                }
+        let workers = Swift.max(1, Swift.min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, tasks.count))
+        let next = Mutex(0)
+        let run = { @Sendable in
+            while true {
+                let k = next.withLock { value in defer { value += 1 }; return value }
+                guard k < order.count else { return }
+                encode(order[k])
             }
         }
+        if workers == 1 { run() } else { DispatchQueue.concurrentPerform(iterations: workers) { _ in run() } }
+        let encoded = results.withLock { $0 }
         var files: [DerivativeSet.File] = []
-        let collected = results.withLock { $0 }
-        for i in derivatives.indices {
-            switch collected[i] {
-            case .success(let made)?: files += made
+        for (i, task) in tasks.enumerated() {
+            switch encoded[i] {
+            case .success(let image)?: files.append(DerivativeSet.File(name: derivatives[task.derivative].name, image: image))
             case .failure(let error)?: throw error
-            case nil: throw ImagePipelineError(.encodeFailed, "derivative \(derivatives[i].name) was not made")
+            case nil: throw ImagePipelineError(.encodeFailed, "\(derivatives[task.derivative].name) was not encoded")
             }
         }
-        let (placeholder, dominant) = try Self.preview(of: base)
         let end = clock.now
         return DerivativeSet(
             source: info, files: files, placeholder: placeholder, dominantColour: dominant,
             decodeMilliseconds: (decodeEnd - start).milliseconds, deriveMilliseconds: (end - decodeEnd).milliseconds)
     }
 
-    /// One derivative: resize from the shared base, steps, then every format.
-    static func make(
-        _ derivative: DerivativeSpec, steps: [any PipelineStep], from base: VipsImage, config: PipelineConfig
-    ) throws(ImagePipelineError) -> [DerivativeSet.File] {
+    /// One derivative's pixels: resized from the shared decode, steps applied, in memory.
+    static func prepare(
+        _ derivative: DerivativeSpec, steps: [any PipelineStep], from base: VipsImage
+    ) throws(ImagePipelineError) -> VipsImage {
         var image = try Resizer.resize(.decoded(base), options: derivative.resize)
         let context = StepContext(background: derivative.resize.background, derivative: derivative.name)
         for step in steps { image = try Resizer.toEightBitSRGB(step.apply(to: image, context: context)) }
-        // Several formats read the same pixels: compute them once.
-        if derivative.formats.count > 1 { image = try image.inMemory() }
-        var files: [DerivativeSet.File] = []
-        for format in derivative.formats {
-            let options = config.encodeOptions(for: derivative, format: format)
-            let encoded = try ImageEncoder.encode(image, as: format, options, background: derivative.resize.background)
-            files.append(DerivativeSet.File(name: derivative.name, image: encoded))
-        }
-        return files
+        return try image.inMemory()
     }
 
     /// A 16-px-wide WebP data URI and the dominant colour, from the decoded base.
@@ -133,3 +142,4 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
+

@@ -48,6 +48,10 @@ public enum VipsRuntime {
         // is set, so pointing VIPSHOME at a directory that cannot exist skips them all. The
         // variable is restored afterwards. IMGFN_VIPS_MODULES=eager keeps libvips' default
         // (every module at start) for measuring the difference.
+        // glibc gives every thread that allocates its own malloc arena and keeps freed memory
+        // in it; libvips' worker threads then pile up tens of megabytes of peak RSS. Two arenas
+        // is what libvips' maintainers suggest for servers (MALLOC_ARENA_MAX, if set, wins).
+        if getenv("MALLOC_ARENA_MAX") == nil { _ = cv_set_malloc_arena_max(2) }
         let eager = getenv("IMGFN_VIPS_MODULES").map { String(cString: $0) == "eager" } ?? false
         let previous = getenv("VIPSHOME").map { String(cString: $0) }
         if !eager { setenv("VIPSHOME", "/nonexistent/imgfn-deferred-vips-modules", 1) }
