@@ -18,4 +18,11 @@ if ((${#missing[@]})); then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# Python packages for the S3 integration tests: a real S3-protocol server (moto_server) and
+# botocore's SigV4 signer to compare ours against.
+if ! python3 -c 'import moto.server, flask_cors, botocore' 2>/dev/null || ! command -v moto_server >/dev/null; then
+  echo "installing: moto[server] (PyPI)"
+  python3 -m pip install --quiet 'moto[server]>=5' botocore
+fi
+
 command -v swift >/dev/null || { echo "error: the Swift toolchain (swift 6.x) is not on PATH" >&2; exit 1; }

@@ -9,6 +9,7 @@ public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConver
         fileprivate enum Base: String, Hashable, Sendable {
             case emptyInput, unsupportedFormat, overLimit, corruptImage, encodeFailed
             case invalidOptions, invalidConfig, inputUnreadable, outputUnwritable, vipsUnavailable
+            case notFound, accessDenied, storeUnavailable, invalidEvent
         }
         fileprivate let base: Base
         private init(_ base: Base) { self.base = base }
@@ -31,6 +32,15 @@ public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConver
         public static let inputUnreadable = Code(.inputUnreadable)
         /// The output could not be written.
         public static let outputUnwritable = Code(.outputUnwritable)
+        /// A blob store has no object under the key (HTTP 404, NoSuchKey/NoSuchBucket).
+        public static let notFound = Code(.notFound)
+        /// A blob store refused the request (HTTP 403, bad credentials, no permission).
+        public static let accessDenied = Code(.accessDenied)
+        /// A blob store did not answer or answered with a retryable error (5xx, 429, SlowDown,
+        /// RequestTimeout, connection failures) even after retries: worth retrying later.
+        public static let storeUnavailable = Code(.storeUnavailable)
+        /// An event is not JSON, or not of a shape imgfn knows.
+        public static let invalidEvent = Code(.invalidEvent)
         /// libvips failed to start or a module it needs is missing.
         public static let vipsUnavailable = Code(.vipsUnavailable)
 
@@ -43,6 +53,10 @@ public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConver
             default: false
             }
         }
+
+        /// True for failures that may go away by themselves (a store that did not answer):
+        /// the work should be retried later. Everything else is permanent.
+        public var isTransient: Bool { base == .storeUnavailable }
     }
 
     public var code: Code

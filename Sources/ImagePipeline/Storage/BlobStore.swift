@@ -2,9 +2,47 @@
 ///
 /// Keys are `/`-separated relative paths. Implementations: `FileSystemBlobStore` (the
 /// embedded default), `S3BlobStore` (its own target), and test doubles.
+///
+/// Errors: `.notFound` (no such object), `.accessDenied`, `.storeUnavailable` (transient,
+/// after the store's own retries), `.overLimit` (an object larger than asked for),
+/// `.outputUnwritable` / `.inputUnreadable` for local I/O failures.
 public protocol BlobStore: Sendable {
+    /// The object's bytes and description. Refuses (`.overLimit`) objects over `maxBytes`
+    /// without reading them whole.
+    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject
+    /// The object's description, or nil when there is no object under `key`.
+    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo?
     /// Stores `bytes` under `key`, replacing what was there. Readers never see a partial object.
     func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError)
+}
+
+/// What a store knows about one object.
+public struct ObjectInfo: Sendable, Equatable {
+    public var key: String
+    public var size: Int
+    /// The store's entity tag, with its quotes as S3 sends it (`"9b2c…"`); nil if it has none.
+    public var etag: String?
+    public var versionId: String?
+    public var attributes: BlobAttributes
+
+    public init(key: String, size: Int, etag: String? = nil, versionId: String? = nil, attributes: BlobAttributes) {
+        self.key = key
+        self.size = size
+        self.etag = etag
+        self.versionId = versionId
+        self.attributes = attributes
+    }
+}
+
+/// An object read from a store.
+public struct StoredObject: Sendable {
+    public var info: ObjectInfo
+    public var bytes: SourceBytes
+
+    public init(info: ObjectInfo, bytes: SourceBytes) {
+        self.info = info
+        self.bytes = bytes
+    }
 }
 
 /// What is stored with an object besides its bytes.

@@ -16,6 +16,31 @@ public struct FileSystemBlobStore: BlobStore {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
     }
 
+    public func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject {
+        guard let info = try await head(key) else { throw ImagePipelineError(.notFound, "no object \(key)") }
+        do {
+            return StoredObject(info: info, bytes: try SourceBytes.read(path: "\(root)/\(key)", maxBytes: maxBytes))
+        } catch where error.code == .inputUnreadable && errno == ENOENT {
+            throw ImagePipelineError(.notFound, "no object \(key)")
+        }
+    }
+
+    /// The entity tag is made from the file's size and modification time (like web servers'
+    /// weak tags): it changes whenever the file is replaced.
+    public func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? {
+        try Self.validate(key)
+        var info = stat()
+        guard stat("\(root)/\(key)", &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw ImagePipelineError(.inputUnreadable, "cannot stat \(key): \(errnoText())")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
+        return ObjectInfo(
+            key: key, size: Int(info.st_size), etag: "\"\(String(info.st_size, radix: 16))-\(String(modified, radix: 16))\"",
+            attributes: try attributes(of: key) ?? BlobAttributes(contentType: "application/octet-stream"))
+    }
+
     public func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) {
         try Self.validate(key)
         let path = "\(root)/\(key)"
