@@ -82,23 +82,16 @@ struct Derive: AsyncParsableCommand {
     }
 
     private func loadPipeline() throws -> Pipeline {
-        var pipeline: Pipeline
+        var pipeline = try loadConfiguredPipeline(config)
+        // The output directory is a bucket of its own: derivatives can never be read back
+        // as inputs, so the same-bucket recursion guard does not apply.
+        var changed = pipeline.config
+        changed.output.bucket = changed.output.bucket ?? "local"
+        if let prefix { changed.output.prefix = prefix }
+        let directory = config.map { $0.contains("/") ? String($0[..<$0.lastIndex(of: "/")!]) : "." }
         do {
-            if let config {
-                let bytes = try SourceBytes.read(path: config, maxBytes: 1 << 20)
-                let directory = config.contains("/") ? String(config[..<config.lastIndex(of: "/")!]) : "."
-                pipeline = try bytes.withUnsafeBytes { (raw) throws(ImagePipelineError) in
-                    try PipelineConfig.load(json: raw, baseDirectory: directory)
-                }
-            } else {
-                pipeline = try Pipeline(.default)
-            }
-            if let prefix {
-                var changed = pipeline.config
-                changed.output.prefix = prefix
-                pipeline = try Pipeline(changed, baseDirectory: nil)
-            }
-        } catch let error as ImagePipelineError {
+            pipeline = try Pipeline(changed, baseDirectory: directory)
+        } catch {
             throw ExitStatus.report(error, subject: config ?? "configuration")
         }
         return pipeline

@@ -13,6 +13,7 @@ enum ExitStatus {
     static let unavailable: Int32 = 69
     static let software: Int32 = 70
     static let cannotWrite: Int32 = 73
+    static let temporaryFailure: Int32 = 75
     static let badConfig: Int32 = 78
 
     static let helpText = """
@@ -24,6 +25,7 @@ enum ExitStatus {
           69  a codec this libvips lacks was needed (e.g. no HEIF/AVIF module)
           70  internal error (libvips failed to encode a valid image)
           73  the output cannot be written
+          75  a store failed transiently (invoke): retrying may succeed
           78  the pipeline configuration is invalid (each problem is named by its JSON path)
         Errors are one line on stderr: imgfn: FILE: REASON
         """
@@ -32,6 +34,9 @@ enum ExitStatus {
         switch error.code {
         case .invalidOptions: usage
         case .invalidConfig: badConfig
+        case .invalidEvent, .notFound: badImage
+        case .storeUnavailable: temporaryFailure
+        case .accessDenied: noInput
         case .inputUnreadable: noInput
         case .outputUnwritable: cannotWrite
         case .vipsUnavailable: unavailable

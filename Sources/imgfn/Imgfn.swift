@@ -7,6 +7,6 @@ struct Imgfn: AsyncParsableCommand {
         commandName: "imgfn",
         abstract: "Make web-ready image derivatives with libvips.",
         discussion: ExitStatus.helpText,
-        subcommands: [Resize.self, Derive.self, Info.self]
+        subcommands: [Resize.self, Derive.self, Invoke.self, Events.self, Info.self]
     )
 }

@@ -59,6 +59,10 @@ extension PipelineConfig {
                 checkTemplate(key, variables: manifestTemplateVariables, at: "manifestKey", in: o)
                 config.output.manifestKey = key
             }
+            if let key = o.string("failureKey") {
+                checkTemplate(key, variables: manifestTemplateVariables, at: "failureKey", in: o)
+                config.output.failureKey = key
+            }
             if let cacheControl = o.string("cacheControl") { config.output.cacheControl = cacheControl }
             o.finish()
         }

@@ -32,14 +32,15 @@ public struct PipelineConfig: Sendable, Equatable, Codable {
 
 /// Which objects are inputs, and the limits applied to them before decoding.
 public struct SourceConfig: Sendable, Equatable, Codable {
-    /// Only keys under this prefix are processed ("" for all).
+    /// Only keys under this prefix are processed ("" for all: then derivatives must go to
+    /// another bucket, or they would be inputs too).
     public var prefix: String
     /// Only keys ending in one of these (case-insensitive) are processed; empty for all. The
     /// format is still sniffed from the bytes: a suffix only filters events cheaply.
     public var suffixes: [String]
     public var limits: DecodeLimits
 
-    public init(prefix: String = "", suffixes: [String] = SourceConfig.imageSuffixes, limits: DecodeLimits = .default) {
+    public init(prefix: String = "uploads/", suffixes: [String] = SourceConfig.imageSuffixes, limits: DecodeLimits = .default) {
         self.prefix = prefix
         self.suffixes = suffixes
         self.limits = limits
@@ -60,18 +61,22 @@ public struct OutputConfig: Sendable, Equatable, Codable {
     public var key: String
     /// Key template of the manifest (same variables but `{name}`, `{ext}`, `{format}`, `{width}`, `{height}`).
     public var manifestKey: String
+    /// Key template of the failure record written for a source that cannot be derived
+    /// (same variables as `manifestKey`), so operators can find bad uploads.
+    public var failureKey: String
     /// `Cache-Control` stored with each derivative.
     public var cacheControl: String
 
     public init(
         bucket: String? = nil, prefix: String = "derived/", key: String = "{prefix}{dir}{stem}/{name}.{ext}",
-        manifestKey: String = "{prefix}{dir}{stem}/manifest.json",
+        manifestKey: String = "{prefix}{dir}{stem}/manifest.json", failureKey: String = "{prefix}_failures/{dir}{stem}.json",
         cacheControl: String = "public, max-age=31536000, immutable"
     ) {
         self.bucket = bucket
         self.prefix = prefix
         self.key = key
         self.manifestKey = manifestKey
+        self.failureKey = failureKey
         self.cacheControl = cacheControl
     }
 }

@@ -15,6 +15,7 @@ public struct Pipeline: Sendable {
         let problems = ConfigReader.Problems()
         var steps: [[any PipelineStep]] = []
         if config.derivatives.isEmpty { problems.list.append("derivatives: must list at least one derivative") }
+        if let loop = Self.recursionProblem(config) { problems.list.append(loop) }
         for (i, derivative) in config.derivatives.enumerated() {
             if derivative.formats.isEmpty { problems.list.append("derivatives[\(i)].formats: must list at least one format") }
             do { try derivative.resize.validate() } catch {
@@ -43,6 +44,27 @@ public struct Pipeline: Sendable {
         self.config = config
         self.steps = steps
         self.configHash = Self.hash(config)
+    }
+
+    /// Derivatives written where the source filter would pick them up again would be derived
+    /// again, forever. With no output bucket (the source's bucket), the output and failure
+    /// keys must therefore lie outside the source prefix, and that prefix must not be empty.
+    static func recursionProblem(_ config: PipelineConfig) -> String? {
+        guard config.output.bucket == nil else { return nil }
+        let source = config.source.prefix
+        if source.isEmpty {
+            return "source.prefix: must not be empty when output.bucket is null: derivatives in the source bucket would be inputs again; set a source prefix (e.g. \"uploads/\") or an output bucket"
+        }
+        let output = config.output.prefix
+        for (name, template) in [("key", config.output.key), ("manifestKey", config.output.manifestKey), ("failureKey", config.output.failureKey)] {
+            // The fixed start of the template, where {prefix} is the output prefix.
+            var fixed = template.replacing("{prefix}", with: output)
+            if let brace = fixed.firstIndex(of: "{") { fixed = String(fixed[..<brace]) }
+            if fixed.hasPrefix(source) || source.hasPrefix(fixed) {
+                return "output.\(name): keys starting \"\(fixed)\" can fall under source.prefix \"\(source)\" in the same bucket, so derivatives would be derived again; use an output prefix outside it or an output bucket"
+            }
+        }
+        return nil
     }
 
     /// FNV-1a (64-bit) of the configuration's JSON with sorted keys: stable across runs and

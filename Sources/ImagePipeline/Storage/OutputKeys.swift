@@ -33,6 +33,9 @@ public struct OutputKeys: Sendable {
     /// The key of the manifest.
     public var manifestKey: String { expand(output.manifestKey, [:]) }
 
+    /// The key of the failure record.
+    public var failureKey: String { expand(output.failureKey, [:]) }
+
     private func expand(_ template: String, _ extra: [String: String]) -> String {
         var values = extra
         values["prefix"] = output.prefix

@@ -1,0 +1,137 @@
+import FoundationEssentials
+
+/// Decodes Lambda invocation payloads into `ObjectCreated` records.
+///
+/// Shapes: S3 event notifications; SQS messages whose body is an S3 notification, an SNS
+/// notification wrapping one (S3 → SNS → SQS), an EventBridge event, or S3's `s3:TestEvent`;
+/// SNS records (S3 → SNS → Lambda); EventBridge `Object Created` events. Keys in S3 notifications are form-encoded (`+` is a
+/// space, `%2B` a plus) and are decoded; EventBridge carries keys as they are.
+public enum EventDecoder {
+    /// - Throws: `.invalidEvent` when the payload is not JSON or not a known shape. A bad body
+    ///   inside one SQS message does not throw: that record is `.invalid`.
+    public static func decode(_ payload: some Collection<UInt8>) throws(ImagePipelineError) -> DecodedEvent {
+        let root: JSONValue
+        do {
+            root = try JSONDecoder().decode(JSONValue.self, from: Data(payload))
+        } catch {
+            throw ImagePipelineError(.invalidEvent, "event is not valid JSON")
+        }
+        guard case .object(let object) = root else {
+            throw ImagePipelineError(.invalidEvent, "event must be a JSON object, not \(root.typeName)")
+        }
+        if case .array(let records)? = object["Records"] {
+            let first = records.first?.object
+            if first?["eventSource"]?.string == "aws:sqs" || first?["body"] != nil {
+                return DecodedEvent(source: .sqs, records: records.map(sqsRecord))
+            }
+            return DecodedEvent(source: .s3, records: try records.map { (record) throws(ImagePipelineError) in
+                DecodedEvent.Record(messageId: nil, content: try s3Record(record))
+            })
+        }
+        if object["Type"]?.string == "Notification", let message = object["Message"]?.string {
+            // SNS envelope (S3 → SNS → SQS delivers this as the SQS body): the S3 event is its message.
+            return try decode(Array(message.utf8))
+        }
+        if object["detail-type"] != nil {
+            return DecodedEvent(source: .eventBridge, records: [DecodedEvent.Record(messageId: nil, content: try eventBridge(object))])
+        }
+        if object["Event"]?.string == "s3:TestEvent" {
+            return DecodedEvent(source: .s3, records: [DecodedEvent.Record(messageId: nil, content: .skipped("s3:TestEvent"))])
+        }
+        throw ImagePipelineError(
+            .invalidEvent, "unknown event shape (keys: \(object.keys.sorted().prefix(8).joined(separator: ", ")))")
+    }
+
+    /// One SQS message: its body is another event, decoded on its own.
+    static func sqsRecord(_ record: JSONValue) -> DecodedEvent.Record {
+        let message = record.object
+        let id = message?["messageId"]?.string
+        guard let body = message?["body"]?.string else {
+            return DecodedEvent.Record(messageId: id, content: .invalid("SQS message has no body"))
+        }
+        do {
+            let inner = try decode(Array(body.utf8))
+            guard inner.records.count == 1 else {
+                if inner.records.isEmpty { return DecodedEvent.Record(messageId: id, content: .skipped("no records")) }
+                return DecodedEvent.Record(
+                    messageId: id, content: .invalid("SQS message carries \(inner.records.count) records; expected one"))
+            }
+            return DecodedEvent.Record(messageId: id, content: inner.records[0].content)
+        } catch {
+            return DecodedEvent.Record(messageId: id, content: .invalid("SQS message body: \(error.message)"))
+        }
+    }
+
+    static func s3Record(_ record: JSONValue) throws(ImagePipelineError) -> DecodedEvent.Record.Content {
+        guard let object = record.object else { throw ImagePipelineError(.invalidEvent, "S3 record is not an object") }
+        if let sns = object["Sns"]?.object, let message = sns["Message"]?.string {
+            // S3 → SNS → Lambda: the S3 event is the SNS record's message.
+            let inner = try decode(Array(message.utf8))
+            guard inner.records.count == 1 else {
+                throw ImagePipelineError(.invalidEvent, "SNS message carries \(inner.records.count) records; expected one")
+            }
+            return inner.records[0].content
+        }
+        let name = object["eventName"]?.string ?? ""
+        guard let s3 = object["s3"]?.object, let bucket = s3["bucket"]?.object?["name"]?.string,
+            let item = s3["object"]?.object, let rawKey = item["key"]?.string
+        else {
+            throw ImagePipelineError(.invalidEvent, "S3 record lacks s3.bucket.name or s3.object.key")
+        }
+        guard name.hasPrefix("ObjectCreated:") else { return .skipped("event \(name.isEmpty ? "(unnamed)" : name) is not an object creation") }
+        guard let key = formDecoded(rawKey) else { throw ImagePipelineError(.invalidEvent, "S3 record key \"\(rawKey)\" is not form-encoded") }
+        let created = ObjectCreated(
+            bucket: bucket, key: key, size: item["size"]?.int, etag: item["eTag"]?.string.map(unquoted),
+            versionId: item["versionId"]?.string, sequencer: item["sequencer"]?.string,
+            eventTime: object["eventTime"]?.string, eventName: name)
+        return placeholderReason(created).map { .skipped($0) } ?? .created(created)
+    }
+
+    static func eventBridge(_ event: [String: JSONValue]) throws(ImagePipelineError) -> DecodedEvent.Record.Content {
+        let type = event["detail-type"]?.string ?? ""
+        guard let detail = event["detail"]?.object, let bucket = detail["bucket"]?.object?["name"]?.string,
+            let item = detail["object"]?.object, let key = item["key"]?.string
+        else {
+            throw ImagePipelineError(.invalidEvent, "EventBridge event lacks detail.bucket.name or detail.object.key")
+        }
+        guard type == "Object Created" else { return .skipped("event \(type) is not an object creation") }
+        let created = ObjectCreated(
+            bucket: bucket, key: key, size: item["size"]?.int, etag: item["etag"]?.string.map(unquoted),
+            versionId: item["version-id"]?.string, sequencer: item["sequencer"]?.string,
+            eventTime: event["time"]?.string, eventName: type)
+        return placeholderReason(created).map { .skipped($0) } ?? .created(created)
+    }
+
+    /// "Folders" made in the S3 console are empty objects whose key ends in `/`.
+    static func placeholderReason(_ object: ObjectCreated) -> String? {
+        object.key.hasSuffix("/") && (object.size ?? 0) == 0 ? "folder placeholder \(object.key)" : nil
+    }
+
+    /// `application/x-www-form-urlencoded` decoding: `+` → space, `%XX` → byte; nil when a
+    /// `%` escape is malformed or the bytes are not UTF-8.
+    public static func formDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) else { return nil }
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    static func unquoted(_ etag: String) -> String {
+        etag.count >= 2 && etag.hasPrefix("\"") && etag.hasSuffix("\"") ? String(etag.dropFirst().dropLast()) : etag
+    }
+}
+
+extension JSONValue {
+    var object: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
+    var string: String? { if case .string(let s) = self { s } else { nil } }
+    var int: Int? { if case .number(let n) = self, n == n.rounded(), abs(n) < 1e15 { Int(n) } else { nil } }
+}

@@ -1,0 +1,97 @@
+import FoundationEssentials
+
+/// Sample events in the shapes AWS delivers (like `sam local generate-event`), for `imgfn
+/// events`, tests and local runs.
+public enum EventSamples {
+    public enum Shape: String, Sendable, CaseIterable {
+        case s3Put = "s3-put", sqs, snsSqs = "sns-sqs", eventBridge = "eventbridge", s3Test = "s3-test", s3Delete = "s3-delete"
+    }
+
+    public static func make(_ shape: Shape, bucket: String, key: String, size: Int, etag: String = "0123456789abcdef0123456789abcdef") -> String {
+        switch shape {
+        case .s3Put: return s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectCreated:Put")
+        case .s3Delete: return s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectRemoved:Delete")
+        case .s3Test:
+            return json(["Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-25T10:00:00.000Z", "Bucket": bucket,
+                         "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"])
+        case .sqs: return sqs([s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectCreated:Put")])
+        case .snsSqs:
+            let sns = json([
+                "Type": "Notification", "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:uploads", "Subject": "Amazon S3 Notification",
+                "Message": s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectCreated:Put"),
+                "Timestamp": "2026-11-25T10:00:00.000Z", "SignatureVersion": "1",
+            ])
+            return sqs([sns])
+        case .eventBridge:
+            return json([
+                "version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103", "detail-type": "Object Created",
+                "source": "aws.s3", "account": "123456789012", "time": "2026-11-25T10:00:00Z", "region": "us-east-1",
+                "resources": ["arn:aws:s3:::\(bucket)"],
+                "detail": [
+                    "version": "0", "bucket": ["name": bucket],
+                    "object": ["key": key, "size": size, "etag": etag, "sequencer": "00617F08299329D189"],
+                    "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "reason": "PutObject",
+                ] as [String: Any],
+            ])
+        }
+    }
+
+    static func s3Notification(bucket: String, key: String, size: Int, etag: String, name: String) -> String {
+        json(["Records": [[
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-25T10:00:00.000Z",
+            "eventName": name, "userIdentity": ["principalId": "EXAMPLE"],
+            "s3": [
+                "s3SchemaVersion": "1.0", "configurationId": "imgfn",
+                "bucket": ["name": bucket, "arn": "arn:aws:s3:::\(bucket)"] as [String: Any],
+                "object": ["key": formEncoded(key), "size": size, "eTag": etag, "sequencer": "0A1B2C3D4E5F678901"] as [String: Any],
+            ] as [String: Any],
+        ] as [String: Any]]])
+    }
+
+    /// An SQS batch, one message per body.
+    public static func sqs(_ bodies: [String]) -> String {
+        json(["Records": bodies.enumerated().map { index, body -> [String: Any] in
+            [
+                "messageId": "msg-\(index + 1)", "receiptHandle": "AQEB-\(index + 1)", "body": body,
+                "attributes": ["ApproximateReceiveCount": "1", "SentTimestamp": "1764064800000"],
+                "messageAttributes": [String: Any](), "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:imgfn-uploads", "awsRegion": "us-east-1",
+            ]
+        }])
+    }
+
+    /// The form encoding S3 applies to keys in notifications: unreserved characters and `/`
+    /// as they are, space as `+`, every other byte as `%XX`.
+    public static func formEncoded(_ key: String) -> String {
+        var out = ""
+        for byte in key.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.append(Character(Unicode.Scalar(byte)))
+            case UInt8(ascii: " "): out.append("+")
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+
+    /// Pretty, key-sorted JSON of plain values (strings, numbers, arrays, dictionaries).
+    static func json(_ value: [String: Any]) -> String {
+        func convert(_ value: Any) -> JSONValue {
+            switch value {
+            case let s as String: .string(s)
+            case let i as Int: .number(Double(i))
+            case let a as [Any]: .array(a.map(convert))
+            case let d as [String: Any]: .object(d.mapValues(convert))
+            default: .null
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(convert(value))) ?? Data(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,59 @@
+/// One new object, whatever event shape announced it.
+public struct ObjectCreated: Sendable, Equatable, Codable {
+    public var bucket: String
+    /// The real key (S3 notifications' form encoding already undone).
+    public var key: String
+    public var size: Int?
+    /// Entity tag without quotes, as events carry it.
+    public var etag: String?
+    public var versionId: String?
+    /// S3's ordering token for events on the same key.
+    public var sequencer: String?
+    public var eventTime: String?
+    /// `ObjectCreated:Put`, `Object Created`, …
+    public var eventName: String
+
+    public init(
+        bucket: String, key: String, size: Int? = nil, etag: String? = nil, versionId: String? = nil,
+        sequencer: String? = nil, eventTime: String? = nil, eventName: String = "ObjectCreated:Put"
+    ) {
+        self.bucket = bucket
+        self.key = key
+        self.size = size
+        self.etag = etag
+        self.versionId = versionId
+        self.sequencer = sequencer
+        self.eventTime = eventTime
+        self.eventName = eventName
+    }
+}
+
+/// What an invocation carried, decoded: its shape and its records.
+public struct DecodedEvent: Sendable, Equatable {
+    public enum Source: String, Sendable, Equatable, Codable {
+        /// An S3 event notification delivered directly (`Records[].s3`).
+        case s3
+        /// An SQS batch (`Records[].body`), each body an S3 notification, possibly wrapped in SNS.
+        case sqs
+        /// An EventBridge event (`detail-type`, `detail`).
+        case eventBridge
+    }
+
+    /// One unit of work, or the reason there is none.
+    public struct Record: Sendable, Equatable {
+        public enum Content: Sendable, Equatable {
+            case created(ObjectCreated)
+            /// Not work: a test event, a deletion, a folder placeholder.
+            case skipped(String)
+            /// This record (one SQS message) could not be read: a permanent failure of it alone.
+            case invalid(String)
+        }
+
+        /// The SQS `messageId` the record came in (what a partial batch failure names).
+        public var messageId: String?
+        public var content: Content
+    }
+
+    public var source: Source
+    public var records: [Record]
+}

@@ -1,0 +1,38 @@
+/// What the handler did with one record.
+public struct RecordResult: Sendable, Equatable, Codable {
+    public enum Outcome: Sendable, Equatable, Codable {
+        /// Every derivative and the manifest were written.
+        case ok(files: Int, manifestKey: String)
+        /// Nothing to do, and that is fine (test event, deletion, filtered out, already derived…).
+        case skipped(reason: String)
+        /// Could not be done. Permanent failures are recorded and must not be retried;
+        /// transient ones should be (SQS redelivers them).
+        case failed(transient: Bool, code: String, reason: String)
+    }
+
+    /// The SQS message the record came in, if any.
+    public var messageId: String?
+    public var bucket: String?
+    public var key: String?
+    public var outcome: Outcome
+    /// Where the time went, in milliseconds, and the bytes read and written.
+    public var metrics: Metrics
+
+    public struct Metrics: Sendable, Equatable, Codable {
+        public var fetchMilliseconds = 0.0
+        public var decodeMilliseconds = 0.0
+        public var deriveMilliseconds = 0.0
+        public var storeMilliseconds = 0.0
+        public var bytesIn = 0
+        public var bytesOut = 0
+        public init() {}
+    }
+
+    public var isTransientFailure: Bool {
+        if case .failed(true, _, _) = outcome { true } else { false }
+    }
+
+    public var isFailure: Bool {
+        if case .failed = outcome { true } else { false }
+    }
+}

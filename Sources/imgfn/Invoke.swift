@@ -1,0 +1,122 @@
+import ArgumentParser
+import FoundationEssentials
+import ImagePipeline
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Invoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Lambda function's handler on an event, locally.",
+        discussion: """
+            Decodes the event (an S3 notification, an SQS batch of them, SNS-in-SQS, or an \
+            EventBridge "Object Created" event) and runs exactly the handler the Lambda \
+            function runs, against a store: --store DIR uses that directory as the bucket \
+            (whatever bucket the event names). Prints one line per record, or --json.
+
+            Exit status: 0 when every record is ok or skipped; 65 when a record failed \
+            permanently (it is recorded under the configuration's failure key); 75 when one \
+            failed transiently (retrying may succeed); 78 for an invalid configuration; 65 \
+            for an event that is not valid JSON or not a known shape.
+            """
+    )
+
+    @Option(help: "The event JSON file, or - for standard input.")
+    var event: String
+
+    @Option(help: "Pipeline configuration (JSON). Default: the built-in configuration.")
+    var config: String?
+
+    @Option(help: "The store: a directory (the embedded filesystem store).")
+    var store: String
+
+    @Flag(help: "Print the results as JSON.")
+    var json = false
+
+    func run() async throws {
+        AtomicFile.installInterruptCleanup()
+        let pipeline = try loadConfiguredPipeline(config)
+        let payload: SourceBytes
+        let decoded: DecodedEvent
+        do {
+            payload = try Input(path: event).read(limits: DecodeLimits(maxBytes: 6 << 20))
+            decoded = try payload.withUnsafeBytes { (raw) throws(ImagePipelineError) in try EventDecoder.decode(raw) }
+        } catch let error as ImagePipelineError {
+            throw ExitStatus.report(error, subject: event == "-" ? "<stdin>" : event)
+        }
+        let root = store
+        let handler = Handler(pipeline: pipeline) { _ in FileSystemBlobStore(root: root) }
+        let results = await handler.handle(decoded)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+        } else {
+            for result in results { print(Self.line(result)) }
+        }
+        if results.contains(where: \.isTransientFailure) { throw ExitCode(ExitStatus.temporaryFailure) }
+        if results.contains(where: \.isFailure) { throw ExitCode(ExitStatus.badImage) }
+    }
+
+    static func line(_ result: RecordResult) -> String {
+        let subject = result.key.map { "\(result.bucket ?? "")/\($0)" } ?? (result.messageId ?? "-")
+        switch result.outcome {
+        case .ok(let files, let manifest):
+            let ms = Int(result.metrics.fetchMilliseconds + result.metrics.decodeMilliseconds + result.metrics.deriveMilliseconds
+                + result.metrics.storeMilliseconds)
+            return "ok       \(subject): \(files) files, manifest \(manifest) (\(ms) ms)"
+        case .skipped(let reason):
+            return "skipped  \(subject): \(reason)"
+        case .failed(let transient, let code, let reason):
+            return "failed   \(subject): \(transient ? "transient" : "permanent") \(code): \(reason)"
+        }
+    }
+}
+
+/// Loads `--config FILE` (relative paths inside resolved against its directory), or the
+/// built-in configuration; exits 78 naming the problem.
+func loadConfiguredPipeline(_ config: String?) throws -> Pipeline {
+    do {
+        guard let config else { return try Pipeline(.default) }
+        let directory = config.contains("/") ? String(config[..<config.lastIndex(of: "/")!]) : "."
+        let bytes = try SourceBytes.read(path: config, maxBytes: 1 << 20)
+        return try bytes.withUnsafeBytes { (raw) throws(ImagePipelineError) in
+            try PipelineConfig.load(json: raw, baseDirectory: directory)
+        }
+    } catch let error as ImagePipelineError {
+        throw ExitStatus.report(error, subject: config ?? "configuration")
+    }
+}
+
+struct Events: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a sample event, like `sam local generate-event`.",
+        discussion: "Shapes: \(EventSamples.Shape.allCases.map(\.rawValue).joined(separator: ", ")). Keys are form-encoded the way S3 does."
+    )
+
+    @Argument(help: "The event shape: \(EventSamples.Shape.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var shape: String
+
+    @Option(help: "Bucket name.")
+    var bucket: String
+
+    @Option(help: "Object key (as stored; it is encoded for S3 notifications).")
+    var key: String
+
+    @Option(help: "Object size in bytes.")
+    var size: Int = 1024
+
+    @Option(help: "Object ETag (without quotes).")
+    var etag = "0123456789abcdef0123456789abcdef"
+
+    func validate() throws {
+        guard EventSamples.Shape(rawValue: shape) != nil else {
+            throw ValidationError("unknown shape \"\(shape)\"; one of \(EventSamples.Shape.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        print(EventSamples.make(EventSamples.Shape(rawValue: shape)!, bucket: bucket, key: key, size: size, etag: etag))
+    }
+}
