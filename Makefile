@@ -30,17 +30,16 @@ ifeq ($(VIPS),wheel)
 endif
 	$(WHEEL_ENV) $(SWIFT) build $(RELEASE) --product imgfn
 
+# The main job on the embedded default store: an S3 upload event for a photo in a local
+# "bucket" directory becomes its derivative set and manifest beside it.
 demo: build
-	@mkdir -p $(DEMO_OUT)
-	@echo "Resizing Fixtures/photos/storm.jpg (1920×1280) into $(DEMO_OUT)/:"
-	@for w in 320 640 1280; do \
-	  $(IMGFN) resize Fixtures/photos/storm.jpg --width $$w -o $(DEMO_OUT)/storm-$${w}w.jpg >/dev/null; \
-	  $(IMGFN) resize Fixtures/photos/storm.jpg --width $$w -o $(DEMO_OUT)/storm-$${w}w.webp >/dev/null; \
-	done
-	@$(IMGFN) resize Fixtures/photos/storm.jpg --width 1280 --format avif -o $(DEMO_OUT)/storm-1280w.avif >/dev/null
-	@$(IMGFN) resize Fixtures/photos/storm.jpg --width 256 --height 256 --fit cover --gravity attention \
-	  -o $(DEMO_OUT)/storm-256sq.jpg >/dev/null
-	@echo "Wrote:"; ls -l $(DEMO_OUT) | awk 'NR>1 {printf "  %8d bytes  %s\n", $$5, $$9}'
+	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)/bucket/uploads/2024
+	@cp Fixtures/photos/storm.jpg $(DEMO_OUT)/bucket/uploads/2024/storm.jpg
+	@$(IMGFN) events s3-put --bucket demo --key uploads/2024/storm.jpg \
+	  --size $$(stat -c %s Fixtures/photos/storm.jpg) > $(DEMO_OUT)/event.json
+	@echo "S3 put event for s3://demo/uploads/2024/storm.jpg ($(DEMO_OUT)/event.json), store: $(DEMO_OUT)/bucket"
+	@$(IMGFN) invoke --event $(DEMO_OUT)/event.json --store $(DEMO_OUT)/bucket
+	@echo "Wrote:"; cd $(DEMO_OUT)/bucket && find derived -type f | sort | xargs ls -l | awk '{printf "  %8d bytes  $(DEMO_OUT)/bucket/%s\n", $$5, $$9}'
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -54,17 +54,3 @@ import Testing
         }
     }
 }
-
-import Synchronization
-
-/// Passes writes through and records their order.
-final class RecordingStore<Inner: BlobStore>: BlobStore {
-    let inner: Inner
-    let keys = Mutex<[String]>([])
-    init(inner: Inner) { self.inner = inner }
-
-    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) {
-        try await inner.put(key, bytes: bytes, attributes: attributes)
-        keys.withLock { $0.append(key) }
-    }
-}

@@ -1,0 +1,43 @@
+import ImagePipeline
+import Synchronization
+
+/// Passes calls through and records the order of writes.
+final class RecordingStore<Inner: BlobStore>: BlobStore {
+    let inner: Inner
+    let keys = Mutex<[String]>([])
+    init(inner: Inner) { self.inner = inner }
+
+    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject {
+        try await inner.get(key, maxBytes: maxBytes)
+    }
+
+    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? { try await inner.head(key) }
+
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) {
+        try await inner.put(key, bytes: bytes, attributes: attributes)
+        keys.withLock { $0.append(key) }
+    }
+}
+
+/// Fails reads of one key with a given error (a store that is down, or refuses).
+final class FaultyStore<Inner: BlobStore>: BlobStore {
+    let inner: Inner
+    let failingKey: String
+    let error: ImagePipelineError
+    init(inner: Inner, failing key: String, with error: ImagePipelineError) {
+        self.inner = inner
+        self.failingKey = key
+        self.error = error
+    }
+
+    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject {
+        if key == failingKey { throw error }
+        return try await inner.get(key, maxBytes: maxBytes)
+    }
+
+    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? { try await inner.head(key) }
+
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) {
+        try await inner.put(key, bytes: bytes, attributes: attributes)
+    }
+}
