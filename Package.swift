@@ -10,11 +10,13 @@ let package = Package(
         .library(name: "ImagePipeline", targets: ["ImagePipeline"]),
         .library(name: "S3Store", targets: ["S3Store"]),
         .executable(name: "imgfn", targets: ["imgfn"]),
+        .executable(name: "bootstrap", targets: ["ResizeFunction"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         .systemLibrary(
@@ -36,6 +38,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The AWS Lambda custom runtime `bootstrap`: Runtime API client, event routing, logs and
+        // metrics around the same Handler `imgfn invoke` runs.
+        .executableTarget(
+            name: "ResizeFunction",
+            dependencies: [
+                "ImagePipeline",
+                "S3Store",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "imgfn",
             dependencies: [
@@ -50,6 +64,16 @@ let package = Package(
         .testTarget(
             name: "S3StoreTests",
             dependencies: ["S3Store", "ImagePipeline"]
+        ),
+        .testTarget(
+            name: "ResizeFunctionTests",
+            // Runs the built `bootstrap` binary against a Runtime API server in the tests.
+            dependencies: [
+                "ResizeFunction", "ImagePipeline",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "imgfnTests",
