@@ -82,19 +82,12 @@ struct Derive: AsyncParsableCommand {
     }
 
     private func loadPipeline() throws -> Pipeline {
-        var pipeline = try loadConfiguredPipeline(config)
         // The output directory is a bucket of its own: derivatives can never be read back
         // as inputs, so the same-bucket recursion guard does not apply.
-        var changed = pipeline.config
-        changed.output.bucket = changed.output.bucket ?? "local"
-        if let prefix { changed.output.prefix = prefix }
-        let directory = config.map { $0.contains("/") ? String($0[..<$0.lastIndex(of: "/")!]) : "." }
-        do {
-            pipeline = try Pipeline(changed, baseDirectory: directory)
-        } catch {
-            throw ExitStatus.report(error, subject: config ?? "configuration")
+        try loadConfiguredPipeline(config) { config in
+            config.output.bucket = config.output.bucket ?? "local"
+            if let prefix { config.output.prefix = prefix }
         }
-        return pipeline
     }
 
     /// A source: the file to read and the key it is stored under (its path below the

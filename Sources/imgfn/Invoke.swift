@@ -75,15 +75,19 @@ struct Invoke: AsyncParsableCommand {
 }
 
 /// Loads `--config FILE` (relative paths inside resolved against its directory), or the
-/// built-in configuration; exits 78 naming the problem.
-func loadConfiguredPipeline(_ config: String?) throws -> Pipeline {
+/// built-in configuration, lets `adjust` change it, and validates it; exits 78 naming the problem.
+func loadConfiguredPipeline(_ config: String?, adjust: (inout PipelineConfig) -> Void = { _ in }) throws -> Pipeline {
+    let directory = config.map { $0.contains("/") ? String($0[..<$0.lastIndex(of: "/")!]) : "." }
     do {
-        guard let config else { return try Pipeline(.default) }
-        let directory = config.contains("/") ? String(config[..<config.lastIndex(of: "/")!]) : "."
-        let bytes = try SourceBytes.read(path: config, maxBytes: 1 << 20)
-        return try bytes.withUnsafeBytes { (raw) throws(ImagePipelineError) in
-            try PipelineConfig.load(json: raw, baseDirectory: directory)
+        var parsed = PipelineConfig.default
+        if let config {
+            let bytes = try SourceBytes.read(path: config, maxBytes: 1 << 20)
+            parsed = try bytes.withUnsafeBytes { (raw) throws(ImagePipelineError) in
+                try PipelineConfig.parse(json: raw, baseDirectory: directory)
+            }
         }
+        adjust(&parsed)
+        return try Pipeline(parsed, baseDirectory: directory)
     } catch let error as ImagePipelineError {
         throw ExitStatus.report(error, subject: config ?? "configuration")
     }

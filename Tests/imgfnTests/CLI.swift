@@ -6,8 +6,6 @@ enum CLI {
         var status: Int32
         var stdout: [UInt8]
         var stderr: String
-        /// Peak resident memory of the child, in KiB (from wait4's rusage).
-        var maxRSSKiB: Int
         var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     }
 
@@ -48,8 +46,35 @@ enum CLI {
         return Result(
             status: exitCode,
             stdout: [UInt8](FileManager.default.contents(atPath: outPath) ?? Data()),
-            stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self),
-            maxRSSKiB: usage.ru_maxrss)
+            stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    }
+
+    /// Runs `imgfn ARGS` and returns its exit status and peak resident memory in KiB.
+    ///
+    /// `run` cannot measure memory: posix_spawn starts the child with vfork, and Linux then
+    /// counts the parent's (this test process's) peak in the child's `ru_maxrss`. A real
+    /// fork from a small Python process gives the child a fresh account.
+    static func peakMemory(_ arguments: [String]) throws -> (status: Int32, maxRSSKiB: Int) {
+        let script = """
+            import json, os, sys
+            pid = os.fork()
+            if pid == 0:
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1); os.dup2(null, 2)
+                os.execv(sys.argv[1], sys.argv[1:])
+            _, status, usage = os.wait4(pid, 0)
+            print(json.dumps({"status": os.waitstatus_to_exitcode(status), "maxrss": usage.ru_maxrss}))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, executable] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let report = try JSONSerialization.jsonObject(with: output) as? [String: Int] ?? [:]
+        return (Int32(report["status"] ?? -1), report["maxrss"] ?? -1)
     }
 
     static func temporaryDirectory() throws -> String {

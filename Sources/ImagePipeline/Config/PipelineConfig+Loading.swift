@@ -8,6 +8,12 @@ extension PipelineConfig {
     public static func load(
         json: some Collection<UInt8>, registry: StepRegistry = .builtIn, baseDirectory: String? = nil
     ) throws(ImagePipelineError) -> Pipeline {
+        try Pipeline(parse(json: json, baseDirectory: baseDirectory), registry: registry, baseDirectory: baseDirectory)
+    }
+
+    /// Parses and checks a configuration document without making its steps (see `load`):
+    /// for callers that adjust it before building the `Pipeline`.
+    public static func parse(json: some Collection<UInt8>, baseDirectory: String? = nil) throws(ImagePipelineError) -> PipelineConfig {
         let root: JSONValue
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: Data(json))
@@ -21,7 +27,7 @@ extension PipelineConfig {
         let reader = ConfigReader(object, path: "", problems: problems, baseDirectory: baseDirectory)
         let config = parse(reader)
         if !problems.list.isEmpty { throw ImagePipelineError(.invalidConfig, problems.list.joined(separator: "; ")) }
-        return try Pipeline(config, registry: registry, baseDirectory: baseDirectory)
+        return config
     }
 
     static let templateVariables: Set = ["prefix", "dir", "stem", "name", "ext", "format", "width", "height"]
