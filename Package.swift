@@ -54,6 +54,7 @@ let package = Package(
             name: "imgfn",
             dependencies: [
                 "ImagePipeline",
+                "S3Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,7 +64,13 @@ let package = Package(
         ),
         .testTarget(
             name: "S3StoreTests",
-            dependencies: ["S3Store", "ImagePipeline"]
+            // Also runs the built `imgfn invoke` against the S3-protocol server.
+            dependencies: [
+                "S3Store", "ImagePipeline", "imgfn",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["sigv4-test-suite", "botocore_sign.py", "fault_proxy.py"]
         ),
         .testTarget(
             name: "ResizeFunctionTests",

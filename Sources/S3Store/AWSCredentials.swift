@@ -1,13 +1,17 @@
 /// An AWS access key pair, with the session token that temporary credentials (STS, Lambda) carry.
 ///
-/// Its `description` never shows the secret or the token, so a credentials value can end up in a
-/// log line or an error message without leaking them.
-public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
+/// Its `description` and mirror never show the secret or the token, so a credentials value (or
+/// a configuration holding one) can end up in a log line, `dump` or an error message without
+/// leaking them.
+public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, CustomReflectable {
+    /// The access key ID (`AKIA…`, `ASIA…` for temporary credentials); not secret.
     public var accessKeyID: String
+    /// The secret key; only ever used to derive signing keys.
     public var secretAccessKey: String
     /// Sent as `X-Amz-Security-Token`; nil for long-term keys.
     public var sessionToken: String?
 
+    /// Credentials from their parts.
     public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
@@ -24,8 +28,19 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
         return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token)
     }
 
+    /// The access key ID, with the secret and the token redacted.
     public var description: String {
         "AWSCredentials(accessKeyID: \(accessKeyID), secretAccessKey: <redacted>"
             + (sessionToken == nil ? ")" : ", sessionToken: <redacted>)")
+    }
+
+    /// Redacted like `description`, so `dump` and debuggers do not show the secrets either.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "accessKeyID": accessKeyID, "secretAccessKey": "<redacted>",
+                "sessionToken": sessionToken == nil ? "nil" : "<redacted>",
+            ])
     }
 }

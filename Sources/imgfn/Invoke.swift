@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import ImagePipeline
+import S3Store
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,10 @@ struct Invoke: AsyncParsableCommand {
             Decodes the event (an S3 notification, an SQS batch of them, SNS-in-SQS, or an \
             EventBridge "Object Created" event) and runs exactly the handler the Lambda \
             function runs, against a store: --store DIR uses that directory as the bucket \
-            (whatever bucket the event names). Prints one line per record, or --json.
+            (whatever bucket the event names); --store s3://BUCKET uses S3 (or any S3-compatible \
+            service with --endpoint), and --store s3:// each event's own bucket. S3 credentials \
+            come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. Prints \
+            one line per record, or --json.
 
             Exit status: 0 when every record is ok or skipped; 65 when a record failed \
             permanently (it is recorded under the configuration's failure key); 75 when one \
@@ -28,8 +32,17 @@ struct Invoke: AsyncParsableCommand {
     @Option(help: "Pipeline configuration (JSON). Default: the built-in configuration.")
     var config: String?
 
-    @Option(help: "The store: a directory (the embedded filesystem store).")
+    @Option(help: "The store: a directory (the embedded filesystem store), s3://BUCKET, or s3:// for each event's bucket.")
     var store: String
+
+    @Option(help: "S3-compatible endpoint URL (MinIO, R2, a local server), e.g. http://127.0.0.1:9000.")
+    var endpoint: String?
+
+    @Flag(name: .customLong("path-style"), help: "Path-style S3 addressing (https://host/BUCKET/KEY).")
+    var pathStyle = false
+
+    @Option(help: "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1).")
+    var region: String?
 
     @Flag(help: "Print the results as JSON.")
     var json = false
@@ -45,8 +58,7 @@ struct Invoke: AsyncParsableCommand {
         } catch let error as ImagePipelineError {
             throw ExitStatus.report(error, subject: event == "-" ? "<stdin>" : event)
         }
-        let root = store
-        let handler = Handler(pipeline: pipeline) { _ in FileSystemBlobStore(root: root) }
+        let handler = Handler(pipeline: pipeline, store: try makeStores())
         let results = await handler.handle(decoded)
         if json {
             let encoder = JSONEncoder()
@@ -57,6 +69,31 @@ struct Invoke: AsyncParsableCommand {
         }
         if results.contains(where: \.isTransientFailure) { throw ExitCode(ExitStatus.temporaryFailure) }
         if results.contains(where: \.isFailure) { throw ExitCode(ExitStatus.badImage) }
+    }
+
+    /// The bucket → store function for `--store`.
+    func makeStores() throws -> @Sendable (String) -> any BlobStore {
+        guard store.hasPrefix("s3://") else {
+            let root = store
+            return { _ in FileSystemBlobStore(root: root) }
+        }
+        let fixedBucket = String(store.dropFirst("s3://".count)).split(separator: "/").first.map(String.init)
+        let (endpoint, region) = (self.endpoint, self.region)
+        let addressing: S3Configuration.Addressing? = pathStyle ? .pathStyle : nil
+        @Sendable func configuration(_ bucket: String) throws(ImagePipelineError) -> S3Configuration {
+            try S3Configuration(bucket: bucket, region: region, endpoint: endpoint, addressing: addressing)
+        }
+        do {
+            _ = try configuration(fixedBucket ?? "placeholder")  // endpoint and credentials checked now
+        } catch {
+            throw ExitStatus.report(error, subject: store)
+        }
+        return { bucket in
+            switch Result(catching: { () throws(ImagePipelineError) in try configuration(fixedBucket ?? bucket) }) {
+            case .success(let configuration): S3BlobStore(configuration: configuration)
+            case .failure(let error): UnusableStore(error: error)
+            }
+        }
     }
 
     static func line(_ result: RecordResult) -> String {
@@ -123,4 +160,13 @@ struct Events: ParsableCommand {
     func run() throws {
         print(EventSamples.make(EventSamples.Shape(rawValue: shape)!, bucket: bucket, key: key, size: size, etag: etag))
     }
+}
+
+/// A store whose configuration failed (e.g. an event names an invalid bucket): every call
+/// reports that, as a failure of the record rather than of the process.
+struct UnusableStore: BlobStore {
+    let error: ImagePipelineError
+    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject { throw error }
+    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? { throw error }
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) { throw error }
 }

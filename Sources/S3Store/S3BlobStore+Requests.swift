@@ -1,0 +1,182 @@
+import AsyncHTTPClient
+import ImagePipeline
+import NIOCore
+import NIOHTTP1
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Building, signing, sending and retrying requests; reading objects' descriptions back.
+extension S3BlobStore {
+    /// Runs `attempt` until it succeeds, fails permanently, or the policy's attempts are spent
+    /// (then `.storeUnavailable` with the last failure's reason).
+    func withRetries<T>(
+        _ what: String,
+        _ attempt: () async throws(S3AttemptFailure) -> T
+    ) async throws(ImagePipelineError) -> T {
+        let policy = configuration.retryPolicy
+        var reason = "no attempt made"
+        for attemptNumber in 1...policy.maxAttempts {
+            if Task.isCancelled {
+                throw ImagePipelineError(.storeUnavailable, "\(what): cancelled")
+            }
+            do {
+                return try await attempt()
+            } catch {
+                switch error {
+                case .permanent(let error):
+                    throw error
+                case .transient(let text):
+                    reason = text
+                }
+            }
+            guard attemptNumber < policy.maxAttempts else { break }
+            do {
+                try await policy.sleep(policy.delay(beforeRetry: attemptNumber))
+            } catch {
+                throw ImagePipelineError(.storeUnavailable, "\(what): cancelled while waiting to retry (\(reason))")
+            }
+        }
+        let attempts = policy.maxAttempts == 1 ? "1 attempt" : "\(policy.maxAttempts) attempts"
+        throw ImagePipelineError(.storeUnavailable, "\(what): store unavailable after \(attempts): \(reason)")
+    }
+
+    /// Signs and sends one request for `key` (the bucket itself for nil) and returns the
+    /// response, whatever its status; its body is still to be read.
+    func send(
+        _ method: HTTPMethod,
+        key: String?,
+        headers extra: [(name: String, value: String)] = [],
+        body: [UInt8]? = nil,
+        payloadHash: String = SigV4Signer.emptyPayloadHash,
+        what: String
+    ) async throws(S3AttemptFailure) -> HTTPClientResponse {
+        let request = makeRequest(
+            method, key: key, headers: extra, body: body, payloadHash: payloadHash, date: Date(),
+            traceID: Self.currentTraceID())
+        do {
+            return try await httpClient.execute(request, timeout: Self.timeAmount(configuration.requestTimeout))
+        } catch {
+            throw S3AttemptFailure.forTransportError(error, what: what)
+        }
+    }
+
+    /// The signed request. Separate from `send` so tests can compare it with other signers.
+    func makeRequest(
+        _ method: HTTPMethod,
+        key: String?,
+        query: [(name: String, value: String)] = [],
+        headers extra: [(name: String, value: String)] = [],
+        body: [UInt8]? = nil,
+        payloadHash: String,
+        date: Date,
+        traceID: String? = nil
+    ) -> HTTPClientRequest {
+        let host = configuration.requestHost
+        let path = configuration.path(for: key)
+        var headers: [(name: String, value: String)] = [("Host", host)]
+        if let body, method == .PUT || method == .POST {
+            headers.append(("Content-Length", String(body.count)))
+        }
+        headers += extra
+        var signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region, service: "s3")
+        signer.addsContentSHA256Header = true
+        let signature = signer.sign(
+            method: method.rawValue, path: path, query: query, headers: headers, payloadHash: payloadHash, date: date)
+        let queryString = SigV4Signer.canonicalQuery(query)
+        var request = HTTPClientRequest(
+            url: "\(configuration.scheme)://\(host)\(path)\(queryString.isEmpty ? "" : "?" + queryString)")
+        request.method = method
+        for (name, value) in headers + signature.headers {
+            request.headers.add(name: name, value: value)
+        }
+        if let traceID {
+            // Not signed: the trace ID may be rewritten on the way, and that must not break the signature.
+            request.headers.add(name: "X-Amzn-Trace-Id", value: traceID)
+        }
+        if let body {
+            request.body = .bytes(body)
+        }
+        return request
+    }
+
+    /// The failure for a response with an error status; reads S3's error document if any.
+    func failure(
+        _ response: HTTPClientResponse, what: String, permanentCode: ImagePipelineError.Code
+    ) async -> S3AttemptFailure {
+        var error = S3ErrorResponse(code: nil, message: nil)
+        if let text = try? await response.body.collect(upTo: 64 * 1024) {
+            error = S3ErrorResponse(xml: String(buffer: text))
+        }
+        return S3AttemptFailure.forResponse(
+            status: Int(response.status.code), error: error, what: what, permanentCode: permanentCode,
+            bucketRegion: response.headers.first(name: "x-amz-bucket-region"))
+    }
+
+    /// The Lambda runtime's trace header for the current invocation. Read for every request:
+    /// the runtime changes the variable between invocations.
+    static func currentTraceID() -> String? {
+        guard let value = getenv("_X_AMZN_TRACE_ID") else { return nil }
+        let traceID = String(cString: value)
+        return traceID.isEmpty || traceID.contains(where: \.isNewline) ? nil : traceID
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// What a HEAD or GET response says about the object.
+    static func objectInfo(key: String, size: Int, headers: HTTPHeaders) -> ObjectInfo {
+        var metadata: [String: String] = [:]
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            guard lower.hasPrefix("x-amz-meta-"), lower.count > 11 else { continue }
+            let metaName = String(lower.dropFirst(11))
+            if metadata[metaName] == nil {
+                metadata[metaName] = MetadataEncoding.decode(value)
+            }
+        }
+        let attributes = BlobAttributes(
+            contentType: headers.first(name: "content-type") ?? "application/octet-stream",
+            cacheControl: headers.first(name: "cache-control"),
+            metadata: metadata)
+        return ObjectInfo(
+            key: key, size: size, etag: headers.first(name: "etag"),
+            versionId: headers.first(name: "x-amz-version-id"), attributes: attributes)
+    }
+
+    /// `x-amz-meta-NAME` headers, sorted by name.
+    static func metadataHeaders(
+        _ metadata: [String: String], what: String
+    ) throws(ImagePipelineError) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            guard !name.isEmpty, name.utf8.allSatisfy(MetadataEncoding.isNameByte) else {
+                throw ImagePipelineError(
+                    .invalidOptions,
+                    "\(what): metadata name \"\(name)\" must be lower-case letters, digits, \"-\", \"_\" or \".\"")
+            }
+            headers.append(("x-amz-meta-\(name)", MetadataEncoding.encode(value)))
+        }
+        return headers
+    }
+
+    /// Refuses header values with control characters before they reach the HTTP client.
+    static func validateHeaderValues(
+        _ headers: [(name: String, value: String)], what: String
+    ) throws(ImagePipelineError) {
+        for (name, value) in headers where value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
+            throw ImagePipelineError(.invalidOptions, "\(what): \(name) contains control characters")
+        }
+    }
+}
