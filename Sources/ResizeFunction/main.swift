@@ -1,2 +1,2 @@
-// The Lambda bootstrap: see the ResizeFunction README section.
-print("bootstrap: not yet implemented")
+// The AWS Lambda custom runtime `bootstrap`: see LambdaBootstrap.
+await LambdaBootstrap.run()

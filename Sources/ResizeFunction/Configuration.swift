@@ -1,0 +1,181 @@
+import FoundationEssentials
+import ImagePipeline
+
+/// The function's settings, read once from the environment at start-up, before the first
+/// invocation. Anything invalid is reported to `/runtime/init/error` as
+/// `Runtime.InvalidConfiguration` and the process exits 1.
+///
+/// - `AWS_LAMBDA_RUNTIME_API`: `host:port` of the Runtime API (set by Lambda; required).
+/// - `IMGFN_CONFIG`: the pipeline configuration: the JSON document itself when it starts with
+///   `{`, else the path of a JSON file (relative paths inside it resolve against the file's
+///   directory; an inline document's against `LAMBDA_TASK_ROOT`). Unset or empty: the
+///   built-in configuration.
+/// - `IMGFN_STORE`: where objects are read and written. `s3://` (the default): each event's
+///   own bucket; `s3://BUCKET`: that bucket for every event; `file:///abs/dir`: one directory
+///   serves as every bucket (local runs, tests).
+/// - `IMGFN_S3_ENDPOINT`: base URL of an S3-compatible service, `http(s)://host[:port]`;
+///   unset: AWS.
+/// - `IMGFN_S3_PATH_STYLE`: `1` forces path-style requests (`host/BUCKET/KEY`); unset or `0`
+///   chooses (path-style for IP or `localhost` endpoints and non-DNS bucket names).
+/// - `AWS_REGION`: the buckets' region (else `AWS_DEFAULT_REGION`, else `us-east-1`).
+/// - `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`: S3 credentials (Lambda
+///   sets them from the execution role). Required for S3 stores; never logged.
+/// - `IMGFN_DEADLINE_MARGIN_MS`: stop starting records when less than this many milliseconds
+///   remain before the invocation's deadline. Default: max(2000, 10 % of the time left when
+///   the invocation arrives), capped at half of that time.
+/// - `AWS_LAMBDA_FUNCTION_NAME`: the `FunctionName` dimension of the metrics (set by Lambda).
+/// - `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`: see `LogConfiguration`.
+/// - `IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`: **test only**, see
+///   `FaultInjection`.
+struct FunctionConfiguration: Sendable {
+    /// Where the pipeline configuration comes from.
+    enum PipelineSource: Sendable, Equatable {
+        case builtIn
+        case inline(String)
+        case file(path: String)
+    }
+
+    /// Which store serves a bucket.
+    enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
+        /// S3; `bucket` nil means each event's own bucket.
+        case s3(bucket: String?)
+        /// One directory serves every bucket.
+        case fileSystem(root: String)
+
+        var description: String {
+            switch self {
+            case .s3(let bucket): "s3://\(bucket ?? "")"
+            case .fileSystem(let root): "file://\(root)"
+            }
+        }
+    }
+
+    /// Faults injected into the store, for the bootstrap's own process tests only: a
+    /// transient failure cannot otherwise be produced on demand on a filesystem store, nor a
+    /// record slow enough to cross a deadline. Never set these in a deployment.
+    ///
+    /// - `IMGFN_TEST_TRANSIENT_KEYS=k1,k2`: every store operation on those keys fails with
+    ///   `.storeUnavailable` (a transient failure).
+    /// - `IMGFN_TEST_FETCH_DELAY_MS=N`: every object fetch (GET) takes N ms longer.
+    struct FaultInjection: Sendable, Equatable {
+        var transientKeys: Set<String> = []
+        var fetchDelayMilliseconds = 0
+    }
+
+    var pipelineSource: PipelineSource
+    var store: StoreLocation
+    var s3Endpoint: String?
+    var s3PathStyle: Bool
+    var region: String?
+    /// nil: max(2 s, 10 % of the time left when an invocation arrives), at most half of it.
+    var deadlineMarginMilliseconds: Int?
+    var functionName: String
+    /// Where relative paths in an inline configuration resolve.
+    var taskRoot: String?
+    var faults: FaultInjection?
+
+    /// Reads and checks every variable; the pipeline configuration itself is parsed by
+    /// `loadPipeline()`.
+    /// - Throws: `.invalidConfiguration` naming the variable and what is wrong with it.
+    init(environment: [String: String]) throws(FunctionError) {
+        func value(_ name: String) -> String? {
+            environment[name].map(Self.trimmed).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        if let config = value("IMGFN_CONFIG") {
+            pipelineSource = config.hasPrefix("{") ? .inline(config) : .file(path: config)
+        } else {
+            pipelineSource = .builtIn
+        }
+        store = try Self.parseStore(value("IMGFN_STORE") ?? "s3://")
+        s3Endpoint = value("IMGFN_S3_ENDPOINT")
+        s3PathStyle = try Self.parseFlag(value("IMGFN_S3_PATH_STYLE"), name: "IMGFN_S3_PATH_STYLE")
+        region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION")
+        if let margin = value("IMGFN_DEADLINE_MARGIN_MS") {
+            guard let milliseconds = Int(margin), milliseconds >= 0 else {
+                throw FunctionError(
+                    .invalidConfiguration,
+                    "IMGFN_DEADLINE_MARGIN_MS: must be a whole number of milliseconds ≥ 0, got \"\(margin)\"")
+            }
+            deadlineMarginMilliseconds = milliseconds
+        }
+        functionName = value("AWS_LAMBDA_FUNCTION_NAME") ?? "imgfn"
+        taskRoot = value("LAMBDA_TASK_ROOT")
+        faults = try Self.parseFaults(
+            transientKeys: value("IMGFN_TEST_TRANSIENT_KEYS"), fetchDelay: value("IMGFN_TEST_FETCH_DELAY_MS"))
+    }
+
+    /// Parses and validates the pipeline configuration.
+    /// - Throws: `.invalidConfiguration` with the loader's message (every problem with its JSON
+    ///   path), or `.startupFailed` when libvips is unavailable.
+    func loadPipeline() throws(FunctionError) -> Pipeline {
+        do {
+            switch pipelineSource {
+            case .builtIn:
+                return try Pipeline(.default)
+            case .inline(let json):
+                return try PipelineConfig.load(json: Array(json.utf8), baseDirectory: taskRoot)
+            case .file(let path):
+                let bytes = try SourceBytes.read(path: path, maxBytes: 1 << 20)
+                let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+                return try bytes.withUnsafeBytes { (raw) throws(ImagePipelineError) in
+                    try PipelineConfig.load(json: raw, baseDirectory: directory.isEmpty ? "/" : directory)
+                }
+            }
+        } catch {
+            let subject = if case .file(let path) = pipelineSource { "IMGFN_CONFIG (\(path))" } else { "IMGFN_CONFIG" }
+            // Everything in the `do` throws ImagePipelineError; `withUnsafeBytes` only hides the type.
+            let failure = error as? ImagePipelineError ?? ImagePipelineError(.invalidConfig, "\(error)")
+            throw FunctionError(startup: failure, subject: subject)
+        }
+    }
+
+    static func trimmed(_ text: String) -> String {
+        String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+
+    static func parseStore(_ text: String) throws(FunctionError) -> StoreLocation {
+        if text.hasPrefix("s3://") {
+            var bucket = text.dropFirst("s3://".count)
+            if bucket.hasSuffix("/") { bucket = bucket.dropLast() }
+            guard !bucket.contains("/") else {
+                throw FunctionError(
+                    .invalidConfiguration, "IMGFN_STORE: \"\(text)\" names a key prefix; use s3://BUCKET or s3://")
+            }
+            return .s3(bucket: bucket.isEmpty ? nil : String(bucket))
+        }
+        if text.hasPrefix("file://") {
+            var root = String(text.dropFirst("file://".count))
+            while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+            guard root.hasPrefix("/") else {
+                throw FunctionError(
+                    .invalidConfiguration, "IMGFN_STORE: \"\(text)\" must be file:///absolute/directory")
+            }
+            return .fileSystem(root: root)
+        }
+        throw FunctionError(
+            .invalidConfiguration, "IMGFN_STORE: \"\(text)\" is not s3://, s3://BUCKET or file:///absolute/directory")
+    }
+
+    static func parseFlag(_ text: String?, name: String) throws(FunctionError) -> Bool {
+        switch text?.lowercased() {
+        case nil, "0", "false", "no": return false
+        case "1", "true", "yes": return true
+        case let other?: throw FunctionError(.invalidConfiguration, "\(name): must be 1 or 0, got \"\(other)\"")
+        }
+    }
+
+    static func parseFaults(transientKeys: String?, fetchDelay: String?) throws(FunctionError) -> FaultInjection? {
+        guard transientKeys != nil || fetchDelay != nil else { return nil }
+        var faults = FaultInjection()
+        faults.transientKeys = Set((transientKeys ?? "").split(separator: ",").map { String($0) })
+        if let fetchDelay {
+            guard let milliseconds = Int(fetchDelay), milliseconds >= 0 else {
+                throw FunctionError(
+                    .invalidConfiguration,
+                    "IMGFN_TEST_FETCH_DELAY_MS: must be a whole number ≥ 0, got \"\(fetchDelay)\"")
+            }
+            faults.fetchDelayMilliseconds = milliseconds
+        }
+        return faults
+    }
+}

@@ -1,0 +1,34 @@
+import ImagePipeline
+
+/// Test only (`IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`): wraps a store to fail
+/// chosen keys transiently and to slow fetches, so the process tests can produce a transient
+/// failure and a deadline on demand. See `FunctionConfiguration.FaultInjection`.
+struct FaultInjectingBlobStore: BlobStore {
+    let base: any BlobStore
+    let faults: FunctionConfiguration.FaultInjection
+
+    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject {
+        try check(key)
+        if faults.fetchDelayMilliseconds > 0 {
+            try? await Task.sleep(for: .milliseconds(faults.fetchDelayMilliseconds))
+        }
+        return try await base.get(key, maxBytes: maxBytes)
+    }
+
+    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? {
+        try check(key)
+        return try await base.head(key)
+    }
+
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) {
+        try check(key)
+        try await base.put(key, bytes: bytes, attributes: attributes)
+    }
+
+    private func check(_ key: String) throws(ImagePipelineError) {
+        if faults.transientKeys.contains(key) {
+            throw ImagePipelineError(
+                .storeUnavailable, "injected transient failure for \(key) (IMGFN_TEST_TRANSIENT_KEYS)")
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import ImagePipeline
+import NIOCore
+
+/// What to post for an invocation.
+enum InvocationResult: Sendable {
+    /// `POST …/response` with this body.
+    case response([UInt8])
+    /// `POST …/error` with this error.
+    case failure(FunctionError)
+}
+
+/// Routes one invocation by its event shape through the core `Handler` and shapes the result
+/// for Lambda: SQS batches answer with the partial batch response; direct S3 notifications and
+/// EventBridge events with a summary (or an error when a record failed transiently, so
+/// Lambda's asynchronous retries run it again); payloads of no known shape are invocation
+/// errors (`Runtime.InvalidEvent`), never crashes.
+struct InvocationHandler: Sendable {
+    let handler: Handler
+    let configuration: FunctionConfiguration
+
+    /// Does everything expensive once, before the first invocation: reads the environment,
+    /// starts libvips, parses and validates the pipeline configuration, makes the stores.
+    /// - Throws: `.invalidConfiguration` (environment, pipeline configuration, S3 settings) or
+    ///   `.startupFailed` (libvips).
+    static func start(environment: [String: String]) throws(FunctionError) -> InvocationHandler {
+        let configuration = try FunctionConfiguration(environment: environment)
+        do {
+            try VipsRuntime.start()
+        } catch {
+            throw FunctionError(startup: error, subject: "libvips")
+        }
+        let pipeline = try configuration.loadPipeline()
+        let store = try StoreFactory.make(configuration, environment: environment)
+        return InvocationHandler(handler: Handler(pipeline: pipeline, store: store), configuration: configuration)
+    }
+
+    /// Handles `invocation`; logs one line per record and the invocation's metrics.
+    func handle(_ invocation: Invocation, coldStart: Bool, logger: Logger) async -> InvocationResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = Deadline(
+            deadlineMilliseconds: invocation.deadlineMilliseconds,
+            configuredMargin: configuration.deadlineMarginMilliseconds)
+        var metrics = InvocationMetrics(coldStart: coldStart)
+        defer {
+            metrics.totalMilliseconds = (clock.now - start).inMilliseconds
+            logger.emit(
+                metrics.embeddedMetricFormat(
+                    functionName: configuration.functionName, requestId: invocation.requestId,
+                    timestamp: Timestamp.nowMilliseconds()))
+        }
+        logger.debug(
+            "invocation received",
+            [
+                "bytes": .int(invocation.payload.readableBytes),
+                "remainingMs": deadline.remainingMilliseconds().map { .int(Int($0)) },
+                "deadlineMarginMs": .int(Int(deadline.marginMilliseconds)),
+                "functionArn": invocation.invokedFunctionArn.map { .string($0) },
+                "traceId": invocation.traceId.map { .string($0) },
+            ])
+
+        let event: DecodedEvent
+        do {
+            event = try EventDecoder.decode(invocation.payload.readableBytesView)
+        } catch {
+            metrics.failures = 1
+            logger.error(
+                "invalid event",
+                ["outcome": "failed", "code": .string("\(error.code)"), "reason": .string(error.message)])
+            return .failure(FunctionError(.invalidEvent, error.message, underlying: error))
+        }
+
+        let results = await handler.handle(event, shouldContinue: { deadline.allowsNewWork() })
+        metrics.add(results)
+        for result in results { log(result, logger: logger) }
+        let summary = InvocationSummary(source: event.source, results: results)
+        logger.info(
+            "invocation done",
+            [
+                "source": .string(event.source.rawValue), "records": .int(summary.records), "ok": .int(summary.ok),
+                "skipped": .int(summary.skipped), "failed": .int(summary.failed),
+                "transientFailures": .int(summary.transientFailures),
+                "derivativesWritten": .int(summary.derivativesWritten),
+                "totalMs": .double((clock.now - start).inMilliseconds),
+                "remainingMs": deadline.remainingMilliseconds().map { .int(Int($0)) },
+            ])
+
+        switch event.source {
+        case .sqs:
+            return .response(BatchResponse(results).jsonBytes())
+        case .s3, .eventBridge:
+            if let first = results.first(where: \.isTransientFailure) {
+                let subject = first.key.map { "\(first.bucket ?? "")/\($0)" } ?? first.messageId ?? "a record"
+                let reason = if case .failed(_, _, let reason) = first.outcome { reason } else { "" }
+                return .failure(
+                    FunctionError(
+                        .transientFailure,
+                        "\(summary.transientFailures) of \(summary.records) records failed transiently; "
+                            + "first: \(subject): \(reason)"))
+            }
+            return .response(summary.jsonBytes())
+        }
+    }
+
+    /// One line per record: INFO when done or skipped, WARN when it will be retried, ERROR when
+    /// it failed for good.
+    private func log(_ result: RecordResult, logger: Logger) {
+        let metrics = result.metrics
+        let milliseconds =
+            metrics.fetchMilliseconds + metrics.decodeMilliseconds + metrics.deriveMilliseconds
+            + metrics.storeMilliseconds
+        let common: (bucket: LogValue?, key: LogValue?, messageId: LogValue?) = (
+            result.bucket.map { .string($0) }, result.key.map { .string($0) }, result.messageId.map { .string($0) }
+        )
+        switch result.outcome {
+        case .ok(let files, let manifestKey):
+            logger.info(
+                "record done",
+                [
+                    "outcome": "ok", "bucket": common.bucket, "key": common.key, "messageId": common.messageId,
+                    "files": .int(files), "manifestKey": .string(manifestKey), "bytesIn": .int(metrics.bytesIn),
+                    "bytesOut": .int(metrics.bytesOut), "durationMs": .double(milliseconds),
+                ])
+        case .skipped(let reason):
+            logger.info(
+                "record skipped",
+                [
+                    "outcome": "skipped", "bucket": common.bucket, "key": common.key, "messageId": common.messageId,
+                    "reason": .string(reason),
+                ])
+        case .failed(let transient, let code, let reason):
+            logger.log(
+                transient ? .warn : .error, transient ? "record failed, will be retried" : "record failed",
+                [
+                    "outcome": "failed", "transient": .bool(transient), "bucket": common.bucket, "key": common.key,
+                    "messageId": common.messageId, "code": .string(code), "reason": .string(reason),
+                ])
+        }
+    }
+}

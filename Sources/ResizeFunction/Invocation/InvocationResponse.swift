@@ -1,0 +1,58 @@
+import FoundationEssentials
+import ImagePipeline
+
+/// The SQS partial batch response (`ReportBatchItemFailures`): the messages to deliver again.
+///
+/// Only transient failures are listed; permanent ones were recorded by the handler and are
+/// acknowledged, so a poison image cannot loop. A transient failure without a message ID is
+/// listed with an empty identifier, which Lambda treats as a failure of the whole batch.
+struct BatchResponse: Encodable, Equatable {
+    struct Item: Encodable, Equatable {
+        var itemIdentifier: String
+    }
+
+    var batchItemFailures: [Item]
+
+    init(_ results: [RecordResult]) {
+        batchItemFailures = results.filter(\.isTransientFailure).map { Item(itemIdentifier: $0.messageId ?? "") }
+    }
+}
+
+/// The response to a direct S3 notification or EventBridge event: counts and every record's
+/// result.
+struct InvocationSummary: Encodable, Equatable {
+    var source: String
+    var records: Int
+    var ok = 0
+    var skipped = 0
+    var failed = 0
+    var transientFailures = 0
+    var derivativesWritten = 0
+    var results: [RecordResult]
+
+    init(source: DecodedEvent.Source, results: [RecordResult]) {
+        self.source = source.rawValue
+        self.records = results.count
+        self.results = results
+        for result in results {
+            switch result.outcome {
+            case .ok(let files, _):
+                ok += 1
+                derivativesWritten += files
+            case .skipped: skipped += 1
+            case .failed(let transient, _, _):
+                failed += 1
+                if transient { transientFailures += 1 }
+            }
+        }
+    }
+}
+
+extension Encodable {
+    /// Compact JSON with sorted keys, for response bodies.
+    func jsonBytes() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { [UInt8]($0) } ?? Array("{}".utf8)
+    }
+}
