@@ -17,7 +17,7 @@ endif
 IMGFN      := $(SCRATCH)/release/imgfn
 DEMO_OUT   := out/demo
 
-.PHONY: all deps build demo test clean fixtures
+.PHONY: all deps build demo test unit-test lambda lambda-test clean fixtures
 
 all: build
 
@@ -41,13 +41,23 @@ demo: build
 	@$(IMGFN) invoke --event $(DEMO_OUT)/event.json --store $(DEMO_OUT)/bucket
 	@echo "Wrote:"; cd $(DEMO_OUT)/bucket && find derived -type f | sort | xargs ls -l | awk '{printf "  %8d bytes  $(DEMO_OUT)/bucket/%s\n", $$5, $$9}'
 
-test: deps
+# Every test: the Swift suites, then the Lambda bundle run in an empty root (needs root).
+test: unit-test lambda-test
+
+unit-test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
+
+# build/lambda/function.zip for provided.al2023 (see scripts/package-lambda.sh).
+lambda: deps
+	scripts/package-lambda.sh
+
+lambda-test: lambda
+	python3 Tests/LambdaBundle/empty_root_test.py build/lambda/function.zip
 
 # Regenerates Fixtures/ from Fixtures/photos (needs libvips-tools, imagemagick, exiftool, libheif-examples).
 fixtures:
 	Fixtures/make-fixtures.sh
 
 clean:
-	rm -rf .build .build-wheel .vips-wheel out
+	rm -rf .build .build-wheel .vips-wheel out build

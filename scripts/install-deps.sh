@@ -3,7 +3,7 @@
 # Idempotent: with everything installed it only checks (no apt-get update, no network).
 set -euo pipefail
 
-packages=(libvips-dev pkg-config)
+packages=(libvips-dev pkg-config patchelf binutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Proves build/lambda/function.zip is self-contained: unzips it into an otherwise empty root
+directory (as Lambda does, into /var/task), runs the bootstrap there with chroot against a
+Runtime API server in this script (127.0.0.1), feeds it one S3 put event for a photo in a
+file store inside the root, and checks the response and the derivatives. Prints the cold init
+it observes (process start → first /next). Needs root (chroot). Exit 0 on success.
+
+    Tests/LambdaBundle/empty_root_test.py [build/lambda/function.zip]
+"""
+import http.server, json, os, shutil, signal, subprocess, sys, tempfile, threading, time, zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+ZIP = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "build/lambda/function.zip")
+PHOTO = os.path.join(REPO, "Fixtures/photos/storm.jpg")
+
+EVENT = {"Records": [{
+    "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-25T10:00:00.000Z",
+    "eventName": "ObjectCreated:Put",
+    "s3": {"bucket": {"name": "photos"}, "object": {"key": "uploads/storm+1.jpg", "size": os.path.getsize(PHOTO)}},
+}]}
+
+state = {"next_calls": [], "responses": {}, "errors": [], "init_errors": []}
+served = threading.Event()
+answered = threading.Event()
+
+
+class RuntimeAPI(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path != "/2018-06-01/runtime/invocation/next":
+            return self.reply(404)
+        state["next_calls"].append(time.monotonic())
+        if not served.is_set():
+            served.set()
+            body = json.dumps(EVENT).encode()
+            deadline = str(int(time.time() * 1000) + 120_000)
+            return self.reply(200, body, [
+                ("Lambda-Runtime-Aws-Request-Id", "req-1"), ("Lambda-Runtime-Deadline-Ms", deadline),
+                ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:imgfn"),
+                ("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+                ("Content-Type", "application/json")])
+        answered.wait(120)  # the second /next: hold it, as a frozen Lambda would
+        time.sleep(60)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path.endswith("/init/error"):
+            state["init_errors"].append(body.decode())
+        elif self.path.endswith("/error"):
+            state["errors"].append(body.decode())
+        elif self.path.endswith("/response"):
+            state["responses"][self.path.split("/")[-2]] = body.decode()
+        self.reply(202, b'{"status":"OK"}', [("Content-Type", "application/json")])
+        answered.set()
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("empty_root_test.py needs root (chroot)")
+    if not os.path.exists(ZIP):
+        sys.exit(f"{ZIP} is missing: run `make lambda` first")
+    root = tempfile.mkdtemp(prefix="imgfn-empty-root-")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RuntimeAPI)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    process = None
+    try:
+        with zipfile.ZipFile(ZIP) as z:
+            for info in z.infolist():
+                path = z.extract(info, os.path.join(root, "var/task"))
+                os.chmod(path, (info.external_attr >> 16) & 0o777 or 0o644)
+        os.makedirs(os.path.join(root, "store/uploads"))
+        shutil.copy(PHOTO, os.path.join(root, "store/uploads/storm 1.jpg"))
+        contents = sorted(os.listdir(root))
+        assert contents == ["store", "var"], contents  # nothing else: no /lib, /usr, /bin, /proc, /dev
+        env = {
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
+            "IMGFN_STORE": "file:///store", "LAMBDA_TASK_ROOT": "/var/task", "AWS_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "imgfn", "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        }
+        started = time.monotonic()
+        def enter_root():
+            os.chroot(root)
+            os.chdir("/")
+        process = subprocess.Popen(["/var/task/bootstrap"], env=env, preexec_fn=enter_root,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if not answered.wait(120):
+            raise AssertionError("no response within 120 s")
+        init_ms = (state["next_calls"][0] - started) * 1000
+        assert not state["init_errors"] and not state["errors"], (state["init_errors"], state["errors"])
+        response = json.loads(state["responses"]["req-1"])
+        assert response.get("ok") == 1, response
+        derived = sorted(os.listdir(os.path.join(root, "store/derived/storm 1")))
+        assert "manifest.json" in derived and "w320.webp" in derived and "w2048.avif" in derived, derived
+        print(f"empty-root run ok: {len(derived)} files in /store/derived/storm 1/; "
+              f"cold init (process start → first /next) {init_ms:.1f} ms, "
+              f"first response after {(time.monotonic() - started) * 1000:.0f} ms")
+    finally:
+        if process:
+            process.send_signal(signal.SIGKILL)
+            output = process.communicate()[0].decode(errors="replace")
+            if sys.exc_info()[0] is not None:
+                print(output[-4000:])
+        server.shutdown()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
