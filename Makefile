@@ -17,7 +17,7 @@ endif
 IMGFN      := $(SCRATCH)/release/imgfn
 DEMO_OUT   := out/demo
 
-.PHONY: all deps build demo test unit-test lambda lambda-test clean fixtures
+.PHONY: all deps build demo test unit-test lint-template lambda lambda-test clean fixtures
 
 all: build
 
@@ -41,8 +41,12 @@ demo: build
 	@$(IMGFN) invoke --event $(DEMO_OUT)/event.json --store $(DEMO_OUT)/bucket
 	@echo "Wrote:"; cd $(DEMO_OUT)/bucket && find derived -type f | sort | xargs ls -l | awk '{printf "  %8d bytes  $(DEMO_OUT)/bucket/%s\n", $$5, $$9}'
 
-# Every test: the Swift suites, then the Lambda bundle run in an empty root (needs root).
-test: unit-test lambda-test
+# Every test: the Swift suites, the deployment template's lint, then the Lambda bundle run in
+# an empty root (needs root).
+test: unit-test lint-template lambda-test
+
+lint-template: deps
+	cfn-lint template.yaml
 
 unit-test: deps
 	$(SWIFT) build --build-tests

@@ -25,4 +25,9 @@ if ! python3 -c 'import moto.server, flask_cors, botocore' 2>/dev/null || ! comm
   python3 -m pip install --quiet 'moto[server]>=5' botocore
 fi
 
+if ! command -v cfn-lint >/dev/null; then
+  echo "installing: cfn-lint (PyPI)"
+  python3 -m pip install --quiet cfn-lint
+fi
+
 command -v swift >/dev/null || { echo "error: the Swift toolchain (swift 6.x) is not on PATH" >&2; exit 1; }
