@@ -66,11 +66,4 @@ public final class VipsImage {
         var value: Int32 = 0
         return vips_image_get_int(pointer, field, &value) == 0 ? Int(value) : nil
     }
-
-    func string(_ field: String) -> String? {
-        guard has(field) else { return nil }
-        var value: UnsafePointer<CChar>?
-        guard vips_image_get_string(pointer, field, &value) == 0, let value else { return nil }
-        return String(cString: value)
-    }
 }
