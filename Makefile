@@ -17,7 +17,8 @@ endif
 IMGFN      := $(SCRATCH)/release/imgfn
 DEMO_OUT   := out/demo
 
-.PHONY: all deps build demo test unit-test lint-template lambda lambda-test clean fixtures
+.PHONY: all deps build demo test unit-test lint-template lambda lambda-test clean fixtures \
+        bench bench-quick bench-baseline bench-prepare
 
 all: build
 
@@ -58,6 +59,37 @@ lambda: deps
 
 lambda-test: lambda
 	python3 Tests/LambdaBundle/empty_root_test.py build/lambda/function.zip
+
+# Benchmarks (README "Performance"): ours against vipsthumbnail, ImageMagick, Pillow and the
+# libjpeg-turbo floor in the same run, the Lambda bundle's cold start, warm in-process latency.
+# Ours is built as shipped in the Lambda bundle: libvips from the pyvips-binary wheel.
+# `bench` is the full run (also a Debian-linked bootstrap, and updates README's table);
+# `bench-quick` the bounded CI run, gated on Benchmarks/baseline.json; `bench-baseline`
+# rewrites that baseline from a quick run.
+BENCH_TOOLS := build/bench-tools
+BENCH_WHEEL := PKG_CONFIG_PATH=$(CURDIR)/.vips-wheel/pkgconfig
+BENCH_BUILD := -c release --static-swift-stdlib --scratch-path .build-wheel \
+               -Xlinker -rpath -Xlinker $(CURDIR)/.vips-wheel/lib
+BENCH_ARGS  := --imgfn .build-wheel/release/imgfn --bundle build/lambda/root --tools $(BENCH_TOOLS)
+
+bench-prepare: deps lambda
+	@scripts/install-bench-deps.sh
+	@scripts/fetch-bench-photos.sh
+	@mkdir -p $(BENCH_TOOLS)
+	gcc -O2 -Wall -o $(BENCH_TOOLS)/timed-run Benchmarks/tools/timed-run.c
+	gcc -O2 -Wall -o $(BENCH_TOOLS)/next-client Benchmarks/tools/next-client.c
+	$(BENCH_WHEEL) $(SWIFT) build $(BENCH_BUILD) --product imgfn
+	$(BENCH_WHEEL) $(SWIFT) build $(BENCH_BUILD) --product imgfn-bench
+
+bench: bench-prepare
+	$(SWIFT) build -c release --static-swift-stdlib --product bootstrap
+	.build-wheel/release/imgfn-bench $(BENCH_ARGS) --debian-bootstrap .build/release/bootstrap --update-readme
+
+bench-quick: bench-prepare
+	.build-wheel/release/imgfn-bench $(BENCH_ARGS) --quick --gate
+
+bench-baseline: bench-prepare
+	.build-wheel/release/imgfn-bench $(BENCH_ARGS) --quick --write-baseline
 
 # Regenerates Fixtures/ from Fixtures/photos (needs libvips-tools, imagemagick, exiftool, libheif-examples).
 fixtures:

@@ -11,12 +11,14 @@ let package = Package(
         .library(name: "S3Store", targets: ["S3Store"]),
         .executable(name: "imgfn", targets: ["imgfn"]),
         .executable(name: "bootstrap", targets: ["ResizeFunction"]),
+        .executable(name: "imgfn-bench", targets: ["imgfn-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -57,6 +59,16 @@ let package = Package(
                 "S3Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The benchmark harness (`make bench`): the core in-process, the CLI, the bundled
+        // `bootstrap` and peer tools as processes. Links only the core and HdrHistogram.
+        .executableTarget(
+            name: "imgfn-bench",
+            dependencies: [
+                "ImagePipeline",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/Sources/imgfn-bench"
         ),
         .testTarget(
             name: "ImagePipelineTests",

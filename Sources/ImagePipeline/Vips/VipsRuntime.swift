@@ -35,6 +35,11 @@ public enum VipsRuntime {
         vips_concurrency_set(Int32(clamping: threads ?? 0))
     }
 
+    /// The version of the libvips this process linked, e.g. "8.18.7".
+    public static var libvipsVersion: String {
+        "\(vips_version(0)).\(vips_version(1)).\(vips_version(2))"
+    }
+
     /// Makes the HEIF/AVIF loader and saver available, loading libvips' `heif` module the first
     /// time. libvips builds that link libheif in (no module) need nothing loaded.
     /// - Throws: `ImagePipelineError.vipsUnavailable` when this libvips has no HEIF support.

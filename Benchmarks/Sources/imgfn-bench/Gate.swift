@@ -1,0 +1,77 @@
+import Foundation
+
+/// The regression gate: the ratios of a run against the checked-in `Benchmarks/baseline.json`.
+/// Every figure is "lower is better" (ours ÷ a peer, ours ÷ the decode floor, init ÷ a trivial
+/// C process, peak RSS); a figure fails when it exceeds its baseline by more than its tolerance.
+/// Ratios rather than times: CI machines are shared and noisy, but a peer measured in the same
+/// rounds slows down with us.
+enum Gate {
+    struct Baseline: Codable {
+        struct Entry: Codable {
+            var value: Double
+            /// Allowed regression as a fraction of `value`.
+            var tolerance: Double
+        }
+
+        var note: String
+        var ratios: [String: Entry]
+    }
+
+    /// The figures of `report` the gate knows, by key.
+    static func ratios(of report: BenchReport) -> [String: Double] {
+        var ratios: [String: Double] = [:]
+        for comparison in report.wholeProcess {
+            for peer in comparison.peers where peer.tool == "vipsthumbnail" {
+                ratios["process.\(comparison.task).\(comparison.photo).ours÷vipsthumbnail"] = peer.oursOverPeer
+            }
+            if comparison.task == "derive-default", let rss = comparison.ours.peakRSSMiB {
+                ratios["process.derive-default.\(comparison.photo).peak-rss-mib"] = rss
+            }
+        }
+        for floor in report.floors {
+            if let warm = floor.oursWarmOverFloor { ratios["warm.resize-320.\(floor.photo).ours÷floor"] = warm }
+        }
+        let initMs = Dictionary(report.coldInit.map { ($0.variant, $0.initMedianMs) }) { first, _ in first }
+        if let bundle = initMs["bundle"], let floor = initMs["c-client"], floor > 0 {
+            ratios["cold-init.bundle÷c-client"] = bundle / floor
+        }
+        return ratios
+    }
+
+    /// Tolerances for a new baseline: time ratios are read to about ±10 % on a shared machine,
+    /// so they get 25 %; process start (a 1–2 ms denominator) is noisier; memory is steadier.
+    static func defaultTolerance(for key: String) -> Double {
+        if key.hasPrefix("cold-init.") { return 0.5 }
+        if key.hasSuffix("peak-rss-mib") { return 0.15 }
+        return 0.25
+    }
+
+    static func check(_ ratios: [String: Double], against baseline: Baseline) -> [GateCheck] {
+        baseline.ratios.keys.sorted().map { key in
+            let entry = baseline.ratios[key]!
+            let current = ratios[key] ?? .infinity
+            return GateCheck(
+                key: key, baseline: entry.value, current: current, tolerance: entry.tolerance,
+                passed: current <= entry.value * (1 + entry.tolerance))
+        }
+    }
+
+    static func load(_ path: String) throws -> Baseline {
+        guard let data = FileManager.default.contents(atPath: path) else { throw BenchError("no baseline at \(path)") }
+        return try JSONDecoder().decode(Baseline.self, from: data)
+    }
+
+    static func write(_ ratios: [String: Double], machine: Machine, to path: String) throws {
+        var entries: [String: Baseline.Entry] = [:]
+        for (key, value) in ratios {
+            entries[key] = Baseline.Entry(value: (value * 1000).rounded() / 1000, tolerance: defaultTolerance(for: key))
+        }
+        let baseline = Baseline(
+            note: "Written by `make bench-baseline` on \(machine.cpu), \(machine.cores) cores. Lower is better; "
+                + "a run fails the gate when a figure exceeds value × (1 + tolerance).",
+            ratios: entries)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(baseline).write(to: URL(fileURLWithPath: path))
+    }
+}

@@ -1,0 +1,348 @@
+import Foundation
+
+/// Renders a `BenchReport` for people: `latest.md` (GitHub-flavoured Markdown tables, also pasted
+/// into the README) and `latest.svg` (a bar chart of whole-process latency).
+enum Report {
+    /// GitHub-flavoured Markdown: a title with the mode and date, a line describing the machine
+    /// and every tool's version, then one table per non-empty section: whole process, decode
+    /// floor, warm in-process, cold start and the gate.
+    static func markdown(_ report: BenchReport) -> String {
+        let m = report.machine
+        var blocks = [
+            "## imgfn benchmarks: \(report.mode) run, \(displayDate(report.started))",
+            "**Machine:** \(m.cpu), \(m.cores) cores, \(fixed(m.memoryGiB, 1)) GiB · \(m.os) · Linux \(m.kernel) · "
+                + "our libvips \(m.ourLibvips)"
+                + (m.peers.isEmpty ? "" : "  \n**Peers:** " + m.peers.sorted { $0.key < $1.key }
+                    .map { "\($0.key): \($0.value)" }.joined(separator: " · ")),
+        ]
+        blocks += wholeProcessSection(report)
+        blocks += floorSection(report)
+        blocks += warmSection(report)
+        blocks += coldInitSection(report)
+        blocks += gateSection(report)
+        return blocks.joined(separator: "\n\n") + "\n"
+    }
+
+    /// A self-contained SVG (900 px wide): one group of horizontal bars per whole-process
+    /// comparison, one bar per tool (imgfn first, then the peers) on a logarithmic millisecond
+    /// axis, each labelled with its median and, for peers, the imgfn ÷ peer ratio.
+    static func svg(_ report: BenchReport) -> String {
+        let tools = ["imgfn"] + peerTools(report.wholeProcess)
+        let colours = Dictionary(uniqueKeysWithValues: tools.enumerated().map { ($1, palette[$0 % palette.count]) })
+        let axis = LogAxis(values: report.wholeProcess.flatMap { [$0.ours.medianMs] + $0.peers.map(\.timing.medianMs) })
+        let m = report.machine
+        let title = "imgfn whole-process latency, \(displayDate(report.started))"
+
+        let width = 900.0, left = 20.0, barX = 130.0, barWidth = 620.0
+        let barHeight = 16.0, barGap = 4.0, groupHeader = 24.0, groupGap = 18.0
+        var body = [
+            text(title, x: left, y: 30, size: 18, bold: true),
+            text("\(m.cpu) · \(m.cores) cores · \(fixed(m.memoryGiB, 1)) GiB · \(m.os) · \(report.mode) run",
+                 x: left, y: 52, fill: "#444"),
+            text("Median ms per image, process start-up included (shorter is faster), log scale; "
+                 + "× = imgfn ÷ that tool, round by round.", x: left, y: 70, fill: "#666"),
+        ]
+        var legendX = left
+        for tool in tools {
+            body.append(rect(x: legendX, y: 80, width: 12, height: 12, fill: colours[tool]!))
+            body.append(text(tool, x: legendX + 17, y: 90.5))
+            legendX += 17 + Double(tool.count) * 7.2 + 22
+        }
+
+        var y = 104.0
+        let plotTop = y
+        if report.wholeProcess.isEmpty {
+            body.append(text("No whole-process results in this run.", x: left, y: y + 20, fill: "#666"))
+            y += 40
+        }
+        for comparison in report.wholeProcess {
+            body.append(text("\(comparison.task) · \(photoLabel(comparison.photo, in: report))", x: left, y: y + 15,
+                             bold: true))
+            y += groupHeader
+            let bars = [("imgfn", comparison.ours.medianMs, nil as Double?)]
+                + comparison.peers.map { ($0.tool, $0.timing.medianMs, $0.oursOverPeer as Double?) }
+            for (tool, ms, ratio) in bars {
+                let length = max(1, axis.position(ms) * barWidth)
+                let baseline = y + barHeight / 2 + 4
+                body.append(text(tool, x: barX - 8, y: baseline, fill: "#333", anchor: "end"))
+                body.append(rect(x: barX, y: y, width: length, height: barHeight, fill: colours[tool]!))
+                let ratioLabel = ratio.map { " <tspan fill=\"#777\">· \(fixed($0, 2))×</tspan>" } ?? ""
+                body.append(#"<text x="\#(fixed(barX + length + 6, 1))" y="\#(fixed(baseline, 1))">"#
+                            + milliseconds(ms) + " ms" + ratioLabel + "</text>")
+                y += barHeight + barGap
+            }
+            y += groupGap - barGap
+        }
+
+        // Grid lines go first, behind the bars; tick labels under the plot.
+        var grid: [String] = []
+        if !report.wholeProcess.isEmpty {
+            let plotBottom = y - groupGap + 4
+            for tick in axis.ticks {
+                let x = barX + axis.position(tick) * barWidth
+                grid.append(#"<line x1="\#(fixed(x, 1))" y1="\#(fixed(plotTop, 1))" x2="\#(fixed(x, 1))" "#
+                            + "y2=\"\(fixed(plotBottom, 1))\" stroke=\"#e2e2e2\"/>")
+                let label = tickLabel(tick) + (tick == axis.ticks.last ? " ms" : "")
+                body.append(text(label, x: x, y: y + 8, fill: "#666", size: 11, anchor: "middle"))
+            }
+            y += 20
+        }
+
+        let height = fixed(y + 10, 0)
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(fixed(width, 0))" height="\(height)" \
+            viewBox="0 0 \(fixed(width, 0)) \(height)" font-family="system-ui, -apple-system, 'Segoe UI', \
+            Helvetica, Arial, sans-serif" font-size="12" fill="#222">
+            <title>\(escape("\(title), \(m.cpu)"))</title>
+            <rect width="100%" height="100%" fill="#fff"/>
+            \((grid + body).joined(separator: "\n"))
+            </svg>
+
+            """
+    }
+
+    // MARK: Markdown sections
+
+    /// Whole-process medians of ours and each peer, the per-round ratios, and peak RSS.
+    private static func wholeProcessSection(_ report: BenchReport) -> [String] {
+        let rows = report.wholeProcess
+        guard !rows.isEmpty else { return [] }
+        let peers = peerTools(rows)
+        let withRSS = peers.contains("vipsthumbnail")
+        var header = ["task", "photo", "imgfn ms"]
+        for peer in peers { header += ["\(peer) ms", "imgfn ÷ \(peer)"] }
+        if withRSS { header += ["peak RSS imgfn", "peak RSS vipsthumbnail"] }
+        let cells = rows.map { row -> [String] in
+            var cells = [row.task, photoLabel(row.photo, in: report), milliseconds(row.ours.medianMs)]
+            for peer in peers {
+                let timing = row.peers.first { $0.tool == peer }
+                cells += [timing.map { milliseconds($0.timing.medianMs) } ?? "–",
+                          timing.map { "\(fixed($0.oursOverPeer, 2))×" } ?? "–"]
+            }
+            if withRSS {
+                cells += [mebibytes(row.ours.peakRSSMiB),
+                          mebibytes(row.peers.first { $0.tool == "vipsthumbnail" }?.timing.peakRSSMiB)]
+            }
+            return cells
+        }
+        return [
+            "### Whole process",
+            "Median wall time of one process per image, start-up included, over \(runs(rows.map(\.ours.runs))) rounds; "
+                + "ours and the peers alternate round by round, and imgfn ÷ peer is the median of the per-round "
+                + "ratios (below 1× = imgfn faster).",
+            table(header, rightAligned: 2..., rows: cells),
+        ]
+    }
+
+    /// libjpeg-turbo's own decode and encode times, and how far ours is above them.
+    private static func floorSection(_ report: BenchReport) -> [String] {
+        guard !report.floors.isEmpty else { return [] }
+        let cells = report.floors.map { floor in
+            [photoLabel(floor.photo, in: report), "1/\(floor.scale)", milliseconds(floor.decode.medianMs),
+             milliseconds(floor.encode.medianMs), floor.oursWarmOverFloor.map { "\(fixed($0, 2))×" } ?? "–",
+             floor.oursProcessOverFloor.map { "\(fixed($0, 2))×" } ?? "–"]
+        }
+        return [
+            "### Decode floor (libjpeg-turbo)",
+            "`djpeg -scale 1/N` (the same shrink-on-load as ours) then `cjpeg` to a 320-wide JPEG, median ms; "
+                + "the ratios divide our median by their sum.",
+            table(["photo", "scale", "djpeg ms", "cjpeg ms", "imgfn warm ÷ floor", "imgfn process ÷ floor"],
+                  rightAligned: 1..., rows: cells),
+        ]
+    }
+
+    /// Per-image latency percentiles, throughput and memory of the warm in-process pipeline.
+    private static func warmSection(_ report: BenchReport) -> [String] {
+        guard !report.warm.isEmpty else { return [] }
+        let cells = report.warm.map { warm in
+            [warm.task, photoLabel(warm.photo, in: report), "\(warm.runs)", milliseconds(warm.p50Ms),
+             milliseconds(warm.p90Ms), milliseconds(warm.p99Ms), milliseconds(warm.maxMs),
+             "\(fixed(warm.imagesPerSecond, 1)) (\(warm.threads) \(warm.threads == 1 ? "thread" : "threads"))",
+             mebibytes(warm.peakRSSMiB)]
+        }
+        return [
+            "### Warm, in-process",
+            "The pipeline inside an already-running process, as a warm Lambda runs it: latency per image in ms, "
+                + "throughput with that many workers, and the harness's peak RSS during the task.",
+            table(["task", "photo", "runs", "p50", "p90", "p99", "max", "images/s", "peak RSS"],
+                  rightAligned: 2..., rows: cells),
+        ]
+    }
+
+    /// Process start-up of the Lambda `bootstrap` variants and the C floor.
+    private static func coldInitSection(_ report: BenchReport) -> [String] {
+        guard !report.coldInit.isEmpty else { return [] }
+        let cells = report.coldInit.map { cold in
+            [cold.variant, cold.description, "\(cold.runs)", milliseconds(cold.initMedianMs),
+             milliseconds(cold.initP90Ms), cold.firstImageMedianMs.map(milliseconds) ?? "–",
+             cold.firstImageP90Ms.map(milliseconds) ?? "–"]
+        }
+        return [
+            "### Cold start (bootstrap)",
+            "From exec to the first `/next` request (init), and to the first `/response` for a one-photo S3 "
+                + "event (first image), in ms.",
+            table(["variant", "what", "runs", "init median", "init p90", "first image median", "first image p90"],
+                  rightAligned: 2..., rows: cells),
+        ]
+    }
+
+    /// Each gated ratio against the committed baseline, with a one-line verdict.
+    private static func gateSection(_ report: BenchReport) -> [String] {
+        let checks = report.gate
+        guard !checks.isEmpty else { return [] }
+        let failed = checks.filter { !$0.passed }
+        let verdict = failed.isEmpty
+            ? "All \(checks.count) checks pass."
+            : "**\(failed.count) of \(checks.count) checks FAIL:** \(failed.map { "`\($0.key)`" }.joined(separator: ", "))."
+        let cells = checks.map { check in
+            ["`\(check.key)`", ratio(check.baseline), ratio(check.current),
+             check.baseline == 0 ? "–" : signedPercent(check.current / check.baseline - 1),
+             "+\(fixed(check.tolerance * 100, 0)) %", check.passed ? "pass" : "**FAIL**"]
+        }
+        return [
+            "### Gate",
+            "Ratios against `Benchmarks/baseline.json`; a check fails when current exceeds baseline × (1 + tolerance). "
+                + verdict,
+            table(["key", "baseline", "current", "change", "tolerance", "result"], rightAligned: 1...4, rows: cells),
+        ]
+    }
+
+    // MARK: Formatting
+
+    /// Okabe–Ito colours, distinguishable with the common colour-vision deficiencies.
+    private static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999999"]
+
+    /// A GitHub-flavoured Markdown table; the columns in `rightAligned` (numbers) align right.
+    private static func table<R: RangeExpression<Int>>(_ header: [String], rightAligned: R, rows: [[String]]) -> String {
+        func line(_ cells: [String]) -> String {
+            "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
+        }
+        let rule = "|" + header.indices.map { rightAligned.contains($0) ? "---:" : "---" }.joined(separator: "|") + "|"
+        return ([line(header), rule] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// The tools compared with ours, in order of first appearance.
+    private static func peerTools(_ comparisons: [ProcessComparison]) -> [String] {
+        var tools: [String] = []
+        for tool in comparisons.flatMap({ $0.peers.map(\.tool) }) where !tools.contains(tool) { tools.append(tool) }
+        return tools
+    }
+
+    /// "20mp-baseline (20.4 MP)", or the bare id for a photo the report does not describe.
+    private static func photoLabel(_ id: String, in report: BenchReport) -> String {
+        guard let photo = report.photos.first(where: { $0.id == id }) else { return id }
+        return "\(id) (\(fixed(photo.megapixels, 1)) MP)"
+    }
+
+    /// "12" for one count, "10–12" for several.
+    private static func runs(_ counts: [Int]) -> String {
+        guard let low = counts.min(), let high = counts.max() else { return "0" }
+        return low == high ? "\(low)" : "\(low)–\(high)"
+    }
+
+    /// Milliseconds with precision that suits the size: "0.42", "7.4", "72", "1810".
+    private static func milliseconds(_ ms: Double) -> String {
+        fixed(ms, ms < 1 ? 2 : ms < 10 ? 1 : 0)
+    }
+
+    /// An axis tick on the 1-2-5 sequence: "0.5", "20", "1000".
+    private static func tickLabel(_ ms: Double) -> String {
+        fixed(ms, ms < 1 ? Int(-floor(log10(ms))) : 0)
+    }
+
+    /// A dimensionless ratio: two decimals below 10, one above.
+    private static func ratio(_ value: Double) -> String {
+        fixed(value, abs(value) < 10 ? 2 : 1)
+    }
+
+    /// "+12.3 %" or "−4.0 %".
+    private static func signedPercent(_ fraction: Double) -> String {
+        (fraction < 0 ? "−" : "+") + fixed(abs(fraction) * 100, 1) + " %"
+    }
+
+    /// "212 MiB", or "–" when unknown.
+    private static func mebibytes(_ mib: Double?) -> String {
+        mib.map { "\(fixed($0, 0)) MiB" } ?? "–"
+    }
+
+    /// `value` with exactly `decimals` digits after the point.
+    private static func fixed(_ value: Double, _ decimals: Int) -> String {
+        String(format: "%.\(decimals)f", value)
+    }
+
+    /// "2025-11-25 12:34 UTC" from an ISO 8601 timestamp; anything unparsable is shown as it is.
+    private static func displayDate(_ iso: String) -> String {
+        let parser = ISO8601DateFormatter()
+        var date = parser.date(from: iso)
+        if date == nil {
+            parser.formatOptions.insert(.withFractionalSeconds)
+            date = parser.date(from: iso)
+        }
+        guard let date else { return iso }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return formatter.string(from: date)
+    }
+
+    // MARK: SVG
+
+    /// A `<text>` element with `content` escaped; unset attributes inherit the chart's.
+    private static func text(_ content: String, x: Double, y: Double, fill: String? = nil, size: Int? = nil,
+                             anchor: String? = nil, bold: Bool = false) -> String {
+        var attributes = #"x="\#(fixed(x, 1))" y="\#(fixed(y, 1))""#
+        if let fill { attributes += #" fill="\#(fill)""# }
+        if let size { attributes += #" font-size="\#(size)""# }
+        if let anchor { attributes += #" text-anchor="\#(anchor)""# }
+        if bold { attributes += #" font-weight="bold""# }
+        return "<text \(attributes)>\(escape(content))</text>"
+    }
+
+    /// A `<rect>` with slightly rounded corners.
+    private static func rect(x: Double, y: Double, width: Double, height: Double, fill: String) -> String {
+        #"<rect x="\#(fixed(x, 1))" y="\#(fixed(y, 1))" width="\#(fixed(width, 1))" height="\#(fixed(height, 1))" "#
+            + #"rx="2" fill="\#(fill)"/>"#
+    }
+
+    /// Escapes the XML special characters for text and attribute values.
+    private static func escape(_ string: String) -> String {
+        string.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "'", with: "&apos;")
+    }
+
+    /// A base-10 logarithmic axis from the power of ten at or below the smallest value to the
+    /// 1-2-5 step at or above the largest, with ticks on that 1-2-5 sequence (powers of ten only
+    /// when it spans more than four decades).
+    private struct LogAxis {
+        let low: Double
+        let high: Double
+        let ticks: [Double]
+
+        init(values: [Double]) {
+            let positive = values.filter { $0 > 0 }
+            let smallest = positive.min() ?? 1, largest = positive.max() ?? 10
+            let low = pow(10, floor(log10(smallest)))
+            var steps: [Double] = []
+            var decade = low
+            repeat {
+                steps += [decade, 2 * decade, 5 * decade]
+                decade *= 10
+            } while steps.last! < largest
+            let high = steps.first { $0 >= largest && $0 > low } ?? 10 * low
+            let inRange = steps.filter { $0 <= high }
+            self.low = low
+            self.high = high
+            // Every third step is a power of ten.
+            ticks = log10(high / low) > 4 ? inRange.enumerated().filter { $0.offset % 3 == 0 }.map(\.element) : inRange
+        }
+
+        /// Where `value` falls, from 0 (at `low` or below) to 1 (at `high`).
+        func position(_ value: Double) -> Double {
+            guard value > low else { return 0 }
+            return min(1, log10(value / low) / log10(high / low))
+        }
+    }
+}

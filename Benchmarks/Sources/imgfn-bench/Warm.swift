@@ -1,0 +1,104 @@
+import Dispatch
+import Foundation
+import Histogram
+import ImagePipeline
+
+/// In-process, warm: the source bytes already in memory (as a warm function has them after its
+/// S3 GET), libvips started, output encoded to memory. Latency per image one at a time, then
+/// throughput with one worker per core.
+enum Warm {
+    /// One 320-wide JPEG, quality 80: what `imgfn resize --width 320` does.
+    static func resize320(_ photo: Photo, root: String, iterations: Int, budgetMs: Double) throws -> WarmResult {
+        let source = try read(photo, root: root)
+        return try measure(task: "resize-320", photo: photo, iterations: iterations, budgetMs: budgetMs) {
+            _ = try ImageResizer.resize(source, ResizeOptions(width: 320), encode: EncodeOptions(format: .jpeg, quality: 80))
+        }
+    }
+
+    /// The default derivative set, decoded once: what the function does per upload.
+    static func deriveDefault(_ photo: Photo, root: String, iterations: Int, budgetMs: Double) throws -> WarmResult {
+        let source = try read(photo, root: root)
+        let pipeline = try Pipeline(.default)
+        return try measure(task: "derive-default", photo: photo, iterations: iterations, budgetMs: budgetMs) {
+            _ = try pipeline.derive(source)
+        }
+    }
+
+    private static func read(_ photo: Photo, root: String) throws -> SourceBytes {
+        guard let data = FileManager.default.contents(atPath: root + "/" + photo.path) else {
+            throw BenchError("cannot read \(photo.path)")
+        }
+        return SourceBytes([UInt8](data))
+    }
+
+    /// Runs `work` once to warm up, then `iterations` times one after another (fewer when the
+    /// latency phase would exceed `budgetMs`; at least 5), then as many again spread over one
+    /// worker per core.
+    private static func measure(
+        task: String, photo: Photo, iterations: Int, budgetMs: Double, _ work: @escaping @Sendable () throws -> Void
+    ) throws -> WarmResult {
+        try resetPeakRSS()
+        let warmUp = nowMs()
+        try work()  // first-use costs (codec tables, thread pool) are not per-image costs
+        let iterations = min(iterations, max(5, Int(budgetMs / max(nowMs() - warmUp, 0.001))))
+        var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+        for _ in 0..<iterations {
+            let start = nowMs()
+            try work()
+            _ = histogram.record(UInt64(((nowMs() - start) * 1000).rounded()))
+        }
+        // One image at a time is how the function works; the throughput phase below runs one per
+        // core and would count several images' memory at once.
+        let peakRSS = try peakRSSMiB()
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let perThread = max(1, iterations / threads)
+        let failures = Failures()
+        let start = nowMs()
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            for _ in 0..<perThread {
+                do { try work() } catch { failures.record(error) }
+            }
+        }
+        let seconds = (nowMs() - start) / 1000
+        if let error = failures.first { throw error }
+        func ms(_ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
+        return WarmResult(
+            task: task, photo: photo.id, runs: iterations, p50Ms: ms(50), p90Ms: ms(90), p99Ms: ms(99),
+            maxMs: Double(histogram.max) / 1000, imagesPerSecond: Double(threads * perThread) / seconds,
+            threads: threads, peakRSSMiB: peakRSS)
+    }
+
+    /// Resets this process's peak RSS (VmHWM) to its current RSS, after returning freed heap to
+    /// the system, so each task's peak is its own.
+    private static func resetPeakRSS() throws {
+        trimHeap()
+        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else {
+            throw BenchError("cannot open /proc/self/clear_refs to reset the peak RSS")
+        }
+        defer { try? handle.close() }
+        try handle.write(contentsOf: Data("5".utf8))
+    }
+
+    /// glibc's `malloc_trim(0)` (in `<malloc.h>`, which Swift's Glibc module does not export).
+    private static func trimHeap() {
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(nil, "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+    }
+
+    private static func peakRSSMiB() throws -> Double {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { throw BenchError("no VmHWM in /proc/self/status") }
+        return kib / 1024
+    }
+}
+
+/// The first error from the throughput workers.
+private final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [any Error] = []
+    func record(_ error: any Error) { lock.withLock { errors.append(error) } }
+    var first: (any Error)? { lock.withLock { errors.first } }
+}

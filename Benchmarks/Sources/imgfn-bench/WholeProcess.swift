@@ -1,0 +1,142 @@
+import Foundation
+
+/// Whole-process runs (start-up included, as a CLI user or a cold function pays it): ours and
+/// the peers on the same photo and output size, alternated round by round with the order
+/// rotated each round, so machine drift lands on every tool alike. Ratios are per round.
+struct WholeProcess {
+    /// The programs, resolved on this machine.
+    struct Tools {
+        var launcher: String
+        var imgfn: String
+        var vipsthumbnail: String
+        /// ImageMagick 6's `convert` (the real binary, not a wrapper), if installed.
+        var imagemagick: String?
+        /// `python3` when it can import PIL.
+        var pillowPython: String?
+        var pillowScript: String
+        var djpeg: String
+        var cjpeg: String
+    }
+
+    /// One tool's way of doing the task: the commands (run one after another, times summed,
+    /// peak RSS the largest), after emptying `outputs`.
+    struct Contestant {
+        var tool: String
+        var commands: [[String]]
+        var outputs: String
+    }
+
+    /// The default derivative set as one vipsthumbnail run per output: widths and formats of
+    /// `PipelineConfig.default`, with its encode settings.
+    static let defaultSetOutputs: [(width: Int, suffix: String)] = [
+        (320, "jpg[Q=80,interlace,strip]"), (320, "webp[Q=75,effort=4,strip]"),
+        (640, "jpg[Q=80,interlace,strip]"), (640, "webp[Q=75,effort=4,strip]"),
+        (1280, "jpg[Q=80,interlace,strip]"), (1280, "webp[Q=75,effort=4,strip]"), (1280, "avif[Q=50,effort=4,strip]"),
+        (2048, "jpg[Q=80,interlace,strip]"), (2048, "webp[Q=75,effort=4,strip]"), (2048, "avif[Q=50,effort=4,strip]"),
+    ]
+
+    let tools: Tools
+    let scratch: String
+
+    /// One 320-wide JPEG (quality 80, metadata stripped): ours, vipsthumbnail, ImageMagick with
+    /// the exact `jpeg:size` hint, Pillow with `draft`; and for JPEGs the libjpeg-turbo floor,
+    /// `djpeg -scale 1/N` and `cjpeg` of a 320-wide image, in the same rounds.
+    func resize320(_ photo: Photo, root: String, rounds: Int) throws -> (ProcessComparison, Floor?) {
+        let input = root + "/" + photo.path
+        let dir = scratch + "/resize-\(photo.id)"
+        let height = photo.height(atWidth: 320)
+        var contestants = [
+            Contestant(
+                tool: "imgfn",
+                commands: [[tools.imgfn, "resize", input, "--width", "320", "--format", "jpeg", "--quality", "80", "-o",
+                            dir + "/imgfn/out.jpg"]],
+                outputs: dir + "/imgfn"),
+            Contestant(
+                tool: "vipsthumbnail",
+                commands: [[tools.vipsthumbnail, input, "-s", "320x", "-o", dir + "/vipsthumbnail/out.jpg[Q=80,strip]"]],
+                outputs: dir + "/vipsthumbnail"),
+        ]
+        if let convert = tools.imagemagick {
+            let hint = photo.isJPEG ? ["-define", "jpeg:size=320x\(height)"] : []
+            contestants.append(Contestant(
+                tool: "imagemagick",
+                commands: [[convert] + hint + [input, "-auto-orient", "-thumbnail", "320x", "-quality", "80", "-strip",
+                                               dir + "/imagemagick/out.jpg"]],
+                outputs: dir + "/imagemagick"))
+        }
+        if let python = tools.pillowPython {
+            contestants.append(Contestant(
+                tool: "pillow",
+                commands: [[python, tools.pillowScript, input, dir + "/pillow/out.jpg", "320"]],
+                outputs: dir + "/pillow"))
+        }
+        var scale = 1
+        if photo.isJPEG {
+            // The floor's encode input: the 320-wide image as PPM, made once.
+            let ppm = dir + "/floor-320.ppm"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            _ = try Spawn.timed([tools.vipsthumbnail, input, "-s", "320x", "-o", ppm], launcher: tools.launcher)
+            scale = photo.jpegScale(toWidth: 320)
+            contestants.append(Contestant(
+                tool: "djpeg", commands: [[tools.djpeg, "-scale", "1/\(scale)", input]], outputs: dir + "/djpeg"))
+            contestants.append(Contestant(
+                tool: "cjpeg", commands: [[tools.cjpeg, "-quality", "80", ppm]], outputs: dir + "/cjpeg"))
+        }
+        let samples = try run(contestants, rounds: rounds)
+        let comparison = compare(task: "resize-320", photo: photo, samples: samples, peers: ["vipsthumbnail", "imagemagick", "pillow"])
+        guard let decode = samples["djpeg"], let encode = samples["cjpeg"] else { return (comparison, nil) }
+        let floor = Floor(
+            photo: photo.id, scale: scale, decode: Timing(decode.map(\.ms)), encode: Timing(encode.map(\.ms)),
+            oursWarmOverFloor: nil,
+            oursProcessOverFloor: comparison.ours.medianMs / (median(decode.map(\.ms)) + median(encode.map(\.ms))))
+        return (comparison, floor)
+    }
+
+    /// The default derivative set: one `imgfn derive` against one vipsthumbnail per output.
+    func deriveDefault(_ photo: Photo, root: String, rounds: Int) throws -> ProcessComparison {
+        let input = root + "/" + photo.path
+        let dir = scratch + "/derive-\(photo.id)"
+        let peer = Self.defaultSetOutputs.enumerated().map { index, output in
+            [tools.vipsthumbnail, input, "-s", "\(output.width)x", "-o", "\(dir)/vipsthumbnail/o\(index).\(output.suffix)"]
+        }
+        let samples = try run([
+            Contestant(tool: "imgfn", commands: [[tools.imgfn, "derive", input, "--out", dir + "/imgfn"]], outputs: dir + "/imgfn"),
+            Contestant(tool: "vipsthumbnail", commands: peer, outputs: dir + "/vipsthumbnail"),
+        ], rounds: rounds)
+        return compare(task: "derive-default", photo: photo, samples: samples, peers: ["vipsthumbnail"])
+    }
+
+    typealias Sample = (ms: Double, rss: Double)
+
+    /// One unmeasured round (page cache, first-run effects), then `rounds` measured ones, each in
+    /// an order rotated by one from the last.
+    private func run(_ contestants: [Contestant], rounds: Int) throws -> [String: [Sample]] {
+        var samples: [String: [Sample]] = [:]
+        for round in 0...rounds {
+            for offset in contestants.indices {
+                let contestant = contestants[(round + offset) % contestants.count]
+                try? FileManager.default.removeItem(atPath: contestant.outputs)
+                try FileManager.default.createDirectory(atPath: contestant.outputs, withIntermediateDirectories: true)
+                var total: Sample = (0, 0)
+                for command in contestant.commands {
+                    let result = try Spawn.timed(command, launcher: tools.launcher)
+                    total = (total.ms + result.ms, max(total.rss, result.rssMiB))
+                }
+                if round > 0 { samples[contestant.tool, default: []].append(total) }
+            }
+        }
+        return samples
+    }
+
+    private func compare(task: String, photo: Photo, samples: [String: [Sample]], peers: [String]) -> ProcessComparison {
+        let ours = samples["imgfn"] ?? []
+        return ProcessComparison(
+            task: task, photo: photo.id, ours: Timing(ours.map(\.ms), rss: ours.map(\.rss)),
+            peers: peers.compactMap { tool in
+                guard let theirs = samples[tool] else { return nil }
+                let ratios = zip(ours, theirs).map { $0.ms / $1.ms }
+                return PeerTiming(
+                    tool: tool, timing: Timing(theirs.map(\.ms), rss: theirs.map(\.rss)), oursOverPeer: median(ratios))
+            })
+    }
+}
