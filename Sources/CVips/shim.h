@@ -16,6 +16,12 @@ static inline int cv_set_malloc_arena_max(int arenas) {
     return mallopt(M_ARENA_MAX, arenas);
 }
 
+/// Fixes glibc's heap trim threshold (mallopt M_TRIM_THRESHOLD), which also turns off its
+/// dynamic raising of the mmap and trim thresholds. Returns 1 on success.
+static inline int cv_set_malloc_trim_threshold(int bytes) {
+    return mallopt(M_TRIM_THRESHOLD, bytes);
+}
+
 /// Lazy open of an in-memory image: the header is read now, pixels only when pulled.
 /// `options` are loader options in libvips' string form ("shrink=2" for JPEG, "scale=0.5" for
 /// WebP, or ""). The buffer must outlive the image. `*out` is a new reference.

@@ -8,6 +8,7 @@ import Glibc
 
 struct Derive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "derive",
         abstract: "Make every derivative of each input, and its manifest, into a directory.",
         discussion: """
             Each input is decoded once; every derivative of the configuration (default: 320, 640, \

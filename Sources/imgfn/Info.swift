@@ -4,6 +4,7 @@ import ImagePipeline
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "info",
         abstract: "Print what an image's header says, without decoding its pixels.",
         discussion: ExitStatus.helpText
     )

@@ -9,6 +9,7 @@ import Glibc
 
 struct Invoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "invoke",
         abstract: "Run the Lambda function's handler on an event, locally.",
         discussion: """
             Decodes the event (an S3 notification, an SQS batch of them, SNS-in-SQS, or an \
@@ -132,6 +133,7 @@ func loadConfiguredPipeline(_ config: String?, adjust: (inout PipelineConfig) ->
 
 struct Events: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "events",
         abstract: "Print a sample event, like `sam local generate-event`.",
         discussion: "Shapes: \(EventSamples.Shape.allCases.map(\.rawValue).joined(separator: ", ")). Keys are form-encoded the way S3 does."
     )

@@ -7,6 +7,7 @@ import Glibc
 
 struct Resize: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "resize",
         abstract: "Resize one image.",
         discussion: """
             The input format is sniffed from its bytes (JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF). \

@@ -15,6 +15,7 @@ enum Report {
                 + (m.peers.isEmpty ? "" : "  \n**Peers:** " + m.peers.sorted { $0.key < $1.key }
                     .map { "\($0.key): \($0.value)" }.joined(separator: " · ")),
         ]
+        blocks += targetsSection(report)
         blocks += wholeProcessSection(report)
         blocks += floorSection(report)
         blocks += warmSection(report)
@@ -188,6 +189,42 @@ enum Report {
     }
 
     /// Each gated ratio against the committed baseline, with a one-line verdict.
+    /// The targets, each with this run's figures and whether they meet it.
+    private static func targetsSection(_ report: BenchReport) -> [String] {
+        var rows: [[String]] = []
+        func add(_ target: String, _ figures: [(label: String, value: Double, met: Bool)], format: (Double) -> String) {
+            guard !figures.isEmpty else { return }
+            let verdict = figures.allSatisfy(\.met) ? "met" : figures.contains(where: \.met) ? "partly" : "**not met**"
+            rows.append([target, figures.map { "\($0.label): \(format($0.value))" }.joined(separator: "; "), verdict])
+        }
+        let large = report.photos.filter { $0.kind == "baseline JPEG" && $0.megapixels >= 12 }.map(\.id)
+        let resize = report.wholeProcess.filter { $0.task == "resize-320" && large.contains($0.photo) }
+        add("320-wide JPEG from a 12+ MP baseline JPEG, whole process ≤ 0.6× vipsthumbnail",
+            resize.compactMap { row in row.peers.first { $0.tool == "vipsthumbnail" }.map { (row.photo, $0.oursOverPeer, $0.oursOverPeer <= 0.6) } },
+            format: { ratio($0) + "×" })
+        add("the same in-process ≤ 1.2× the decode floor plus the encode (`djpeg -scale` + `cjpeg`)",
+            report.floors.filter { large.contains($0.photo) }.compactMap { floor in
+                floor.oursWarmOverFloor.map { (floor.photo, $0, $0 <= 1.2) }
+            }, format: { ratio($0) + "×" })
+        add("derivative set ≤ 0.5× vipsthumbnail once per output",
+            report.wholeProcess.filter { $0.task.hasPrefix("derive-") }.compactMap { row in
+                row.peers.first { $0.tool == "vipsthumbnail" }.map { ("\(row.task), \(row.photo)", $0.oursOverPeer, $0.oursOverPeer <= 0.5) }
+            }, format: { ratio($0) + "×" })
+        add("cold init (exec → first `/next`) ≤ 20 ms",
+            report.coldInit.filter { $0.variant == "bundle" }.map { ("Lambda bundle, median", $0.initMedianMs, $0.initMedianMs <= 20) },
+            format: { milliseconds($0) + " ms" })
+        add("peak RSS of a 24 MP JPEG's default derivative set ≤ 150 MB",
+            report.wholeProcess.filter { $0.task == "derive-default" && $0.photo.hasPrefix("24mp") }.compactMap { row in
+                row.ours.peakRSSMiB.map { (row.photo, $0 * 1.048576, $0 * 1.048576 <= 150) }
+            }, format: { fixed($0, 0) + " MB" })
+        guard !rows.isEmpty else { return [] }
+        return [
+            "### Targets",
+            "Where this run stands against the targets set for the product.",
+            table(["target", "this run", "verdict"], rightAligned: 0..<0, rows: rows),
+        ]
+    }
+
     private static func gateSection(_ report: BenchReport) -> [String] {
         let checks = report.gate
         guard !checks.isEmpty else { return [] }

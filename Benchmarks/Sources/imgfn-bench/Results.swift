@@ -59,7 +59,8 @@ struct Timing: Codable {
 
 /// One task on one photo: our process against each peer's, in the same rounds.
 struct ProcessComparison: Codable {
-    /// "resize-320" (one 320-wide JPEG) or "derive-default" (the default derivative set).
+    /// "resize-320" (one 320-wide JPEG), "derive-default" (the default derivative set) or
+    /// "derive-web-3x2" (320/640/1280 in JPEG and WebP).
     var task: String
     var photo: String
     var ours: Timing

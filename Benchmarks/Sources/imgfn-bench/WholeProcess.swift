@@ -26,14 +26,29 @@ struct WholeProcess {
         var outputs: String
     }
 
-    /// The default derivative set as one vipsthumbnail run per output: widths and formats of
-    /// `PipelineConfig.default`, with its encode settings.
-    static let defaultSetOutputs: [(width: Int, suffix: String)] = [
-        (320, "jpg[Q=80,interlace,strip]"), (320, "webp[Q=75,effort=4,strip]"),
-        (640, "jpg[Q=80,interlace,strip]"), (640, "webp[Q=75,effort=4,strip]"),
-        (1280, "jpg[Q=80,interlace,strip]"), (1280, "webp[Q=75,effort=4,strip]"), (1280, "avif[Q=50,effort=4,strip]"),
-        (2048, "jpg[Q=80,interlace,strip]"), (2048, "webp[Q=75,effort=4,strip]"), (2048, "avif[Q=50,effort=4,strip]"),
-    ]
+    /// A derivative set as `imgfn derive` makes it (`config` nil: the built-in default) and as
+    /// vipsthumbnail runs, one process per output file with the same widths and encode settings.
+    struct DerivativeSetTask {
+        var task: String
+        var config: String?
+        var outputs: [(width: Int, suffix: String)]
+
+        static let jpeg = "jpg[Q=80,interlace,strip]", webp = "webp[Q=75,effort=4,strip]", avif = "avif[Q=50,effort=4,strip]"
+
+        /// `PipelineConfig.default`: 320/640/1280/2048 in JPEG and WebP, AVIF for the large two.
+        static let defaultSet = DerivativeSetTask(task: "derive-default", config: nil, outputs: [
+            (320, jpeg), (320, webp), (640, jpeg), (640, webp),
+            (1280, jpeg), (1280, webp), (1280, avif), (2048, jpeg), (2048, webp), (2048, avif),
+        ])
+
+        /// Three sizes × two formats (`Benchmarks/configs/web-3x2.json`): the set the derive
+        /// target also allows, without the AVIF encodes that dominate both sides of the default.
+        static func web3x2(root: String) -> DerivativeSetTask {
+            DerivativeSetTask(task: "derive-web-3x2", config: root + "/Benchmarks/configs/web-3x2.json", outputs: [
+                (320, jpeg), (320, webp), (640, jpeg), (640, webp), (1280, jpeg), (1280, webp),
+            ])
+        }
+    }
 
     let tools: Tools
     let scratch: String
@@ -92,18 +107,19 @@ struct WholeProcess {
         return (comparison, floor)
     }
 
-    /// The default derivative set: one `imgfn derive` against one vipsthumbnail per output.
-    func deriveDefault(_ photo: Photo, root: String, rounds: Int) throws -> ProcessComparison {
+    /// A derivative set: one `imgfn derive` against one vipsthumbnail per output.
+    func derive(_ set: DerivativeSetTask, _ photo: Photo, root: String, rounds: Int) throws -> ProcessComparison {
         let input = root + "/" + photo.path
-        let dir = scratch + "/derive-\(photo.id)"
-        let peer = Self.defaultSetOutputs.enumerated().map { index, output in
+        let dir = scratch + "/\(set.task)-\(photo.id)"
+        let peer = set.outputs.enumerated().map { index, output in
             [tools.vipsthumbnail, input, "-s", "\(output.width)x", "-o", "\(dir)/vipsthumbnail/o\(index).\(output.suffix)"]
         }
+        let ours = [tools.imgfn, "derive", input, "--out", dir + "/imgfn"] + (set.config.map { ["--config", $0] } ?? [])
         let samples = try run([
-            Contestant(tool: "imgfn", commands: [[tools.imgfn, "derive", input, "--out", dir + "/imgfn"]], outputs: dir + "/imgfn"),
+            Contestant(tool: "imgfn", commands: [ours], outputs: dir + "/imgfn"),
             Contestant(tool: "vipsthumbnail", commands: peer, outputs: dir + "/vipsthumbnail"),
         ], rounds: rounds)
-        return compare(task: "derive-default", photo: photo, samples: samples, peers: ["vipsthumbnail"])
+        return compare(task: set.task, photo: photo, samples: samples, peers: ["vipsthumbnail"])
     }
 
     typealias Sample = (ms: Double, rss: Double)

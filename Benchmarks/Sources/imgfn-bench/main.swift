@@ -42,9 +42,11 @@ func run(_ options: Options) throws -> Bool {
         comparisons.append(comparison)
         if let floor { floors.append(floor) }
     }
-    for photo in photos where options.derivePhotos.contains(photo.id) {
-        log("whole process, derive-default: \(photo.id), \(options.deriveRounds) rounds")
-        comparisons.append(try wholeProcess.deriveDefault(photo, root: options.root, rounds: options.deriveRounds))
+    for set in [WholeProcess.DerivativeSetTask.defaultSet, .web3x2(root: options.root)] {
+        for photo in photos where options.derivePhotos.contains(photo.id) {
+            log("whole process, \(set.task): \(photo.id), \(options.deriveRounds) rounds")
+            comparisons.append(try wholeProcess.derive(set, photo, root: options.root, rounds: options.deriveRounds))
+        }
     }
 
     var warm: [WarmResult] = []
