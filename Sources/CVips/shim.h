@@ -132,6 +132,12 @@ static inline int cv_linear(VipsImage *in, VipsImage **out, const double *a, con
     return vips_linear(in, out, (double *) a, (double *) b, n, "uchar", TRUE, NULL);
 }
 
+/// `in` + `c` on every band, as a float image.
+static inline int cv_add_float(VipsImage *in, VipsImage **out, double c) {
+    double a = 1.0;
+    return vips_linear(in, out, &a, &c, 1, NULL);
+}
+
 static inline int cv_bandjoin_const1(VipsImage *in, VipsImage **out, double c) {
     return vips_bandjoin_const1(in, out, c, NULL);
 }

@@ -24,13 +24,20 @@ extension Pipeline {
             // Decode at the least shrink-on-load any derivative would get from libvips'
             // thumbnail, and resample nowhere but in each derivative's own resize: every
             // derivative starts from pixels at least as good as thumbnail's.
-            let scale = derivatives
-                .map { $0.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight) }
-                .max() ?? 1
-            let base = try ImageDecoder.decodeShrunk(
-                source, info: info, shrink: ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)))
-            for (derivative, steps) in zip(derivatives, self.steps) {
-                images.append(try Self.prepare(derivative, steps: steps, from: base))
+            let scales = derivatives.map { $0.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight) }
+            let shrink = { (scale: Double) in ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)) }
+            let sharedShrink = shrink(scales.max() ?? 1)
+            let base = try ImageDecoder.decodeShrunk(source, info: info, shrink: sharedShrink)
+            let shrinksOnLoad = info.format == .jpeg || info.format == .webp
+            for (i, (derivative, steps)) in zip(derivatives, self.steps).enumerated() {
+                // When the shared decode was itself shrunk on load (its pixels rounded to 8 bits
+                // by the decoder) and thumbnail would shrink this derivative more deeply (e.g.
+                // 120 px from 1920: 1/8 against 1/4 for a 200-px sibling), the resize runs in
+                // floating point so that rounding is not compounded by another: 51.9 → 52.9 dB
+                // against thumbnail's 52.5 (see DeriveTests). A full-size shared decode needs
+                // no such care, and is too large to convert cheaply.
+                let precise = shrinksOnLoad && sharedShrink > 1 && shrink(scales[i]) > sharedShrink
+                images.append(try Self.prepare(derivative, steps: steps, from: base, precise: precise))
             }
             (placeholder, dominant) = try Self.preview(of: base)
         }  // the decoded source is released here, before the encoders allocate theirs
@@ -85,10 +92,19 @@ extension Pipeline {
     }
 
     /// One derivative's pixels: resized from the shared decode, steps applied, in memory.
+    /// `precise` resizes in floating point and rounds once, back to 8 bits.
     static func prepare(
-        _ derivative: DerivativeSpec, steps: [any PipelineStep], from base: VipsImage
+        _ derivative: DerivativeSpec, steps: [any PipelineStep], from base: VipsImage, precise: Bool = false
     ) throws(ImagePipelineError) -> VipsImage {
-        var image = try Resizer.resize(.decoded(base), options: derivative.resize)
+        var image: VipsImage
+        if precise {
+            // +0.5 now, so that the resize's final (truncating) cast to 8 bits rounds to nearest;
+            // resampling kernels sum to 1, so the offset passes through unchanged.
+            let float = try base.derive("convert to float") { cv_add_float($0, $1, 0.5) }
+            image = try Resizer.resize(.decoded(float), options: derivative.resize)
+        } else {
+            image = try Resizer.resize(.decoded(base), options: derivative.resize)
+        }
         let context = StepContext(background: derivative.resize.background, derivative: derivative.name)
         for step in steps { image = try Resizer.toEightBitSRGB(step.apply(to: image, context: context)) }
         return try image.inMemory()
