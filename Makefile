@@ -73,7 +73,7 @@ BENCH_BUILD := -c release --static-swift-stdlib --scratch-path .build-wheel \
 BENCH_ARGS  := --imgfn .build-wheel/release/imgfn --bundle build/lambda/root --tools $(BENCH_TOOLS)
 
 bench-prepare: deps lambda
-	@scripts/install-bench-deps.sh
+	@scripts/install-deps.sh --bench
 	@scripts/fetch-bench-photos.sh
 	@mkdir -p $(BENCH_TOOLS)
 	gcc -O2 -Wall -o $(BENCH_TOOLS)/timed-run Benchmarks/tools/timed-run.c

@@ -95,6 +95,11 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "BenchTests",
+            // The benchmark harness's gate and report, on hand-made results.
+            dependencies: ["imgfn-bench"]
+        ),
+        .testTarget(
             name: "imgfnTests",
             // Runs the built `imgfn` binary as a child process.
             dependencies: ["imgfn", "ImagePipeline"]

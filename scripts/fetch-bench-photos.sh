@@ -3,7 +3,7 @@
 # lomiri-wallpapers packages, two used as shipped and three derived from them with the vips CLI.
 # The shipped files are checked against their sha256; every output against its dimensions and
 # JPEG kind. Sources and licences: Fixtures/README.md. Needs apt-get, dpkg and libvips-tools
-# (scripts/install-bench-deps.sh). Idempotent: does nothing when every output exists.
+# (scripts/install-deps.sh --bench). Idempotent: does nothing when every output exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Fixtures/large
@@ -24,7 +24,7 @@ done
 ((complete)) && exit 0
 
 for tool in apt-get dpkg vips vipsheader sha256sum python3; do
-  command -v "$tool" >/dev/null || { echo "error: $tool not found (run scripts/install-bench-deps.sh)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "error: $tool not found (run scripts/install-deps.sh --bench)" >&2; exit 1; }
 done
 
 work=$(mktemp -d)

@@ -100,7 +100,7 @@ func run(_ options: Options) throws -> Bool {
 
 func resolveTools(_ options: Options) throws -> WholeProcess.Tools {
     func required(_ name: String) throws -> String {
-        guard let path = Spawn.which(name) else { throw BenchError("\(name) not found: run scripts/install-bench-deps.sh") }
+        guard let path = Spawn.which(name) else { throw BenchError("\(name) not found: run scripts/install-deps.sh --bench") }
         return path
     }
     // The real ImageMagick 6 binary: `convert` may be a wrapper script on some machines.
