@@ -23,7 +23,7 @@ for o in "${outputs[@]}"; do
 done
 ((complete)) && exit 0
 
-for tool in apt-get dpkg vips vipsheader sha256sum python3; do
+for tool in apt-get dpkg vips vipsheader sha256sum; do
   command -v "$tool" >/dev/null || { echo "error: $tool not found (run scripts/install-deps.sh --bench)" >&2; exit 1; }
 done
 
@@ -62,21 +62,6 @@ vips resize "$src/Kleiber_by_Lukas_Baubkus.jpg" "$new/kleiber-24mp.jpg[Q=90,stri
 vips thumbnail "$src/sunset_by_Aitzol_Berasategi.jpg" "$work/sunset.v" 2448
 vips copy "$work/sunset.v" "$new/sunset-4mp.png[strip]"
 vips copy "$work/sunset.v" "$new/sunset-4mp.webp[Q=85,strip]"
-# libvips 8.14's webpsave ignores strip and adds an EXIF chunk (libvips/libvips#3340): keep only
-# the image chunk, which makes a simple-format lossy WebP.
-python3 - "$new/sunset-4mp.webp" <<'PY'
-import struct, sys
-path = sys.argv[1]
-data = open(path, "rb").read()
-chunks, at = {}, 12
-while at < len(data):
-    size = struct.unpack("<I", data[at + 4 : at + 8])[0]
-    chunks[data[at : at + 4]] = data[at : at + 8 + size + (size & 1)]
-    at += 8 + size + (size & 1)
-assert set(chunks) <= {b"VP8X", b"VP8 ", b"EXIF", b"XMP "}, set(chunks)
-body = b"WEBP" + chunks[b"VP8 "]
-open(path, "wb").write(b"RIFF" + struct.pack("<I", len(body)) + body)
-PY
 
 for o in "${outputs[@]}"; do
   read -r name size kind <<<"$o"
