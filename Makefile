@@ -65,7 +65,7 @@ lambda-test: lambda
 # Ours is built as shipped in the Lambda bundle: libvips from the pyvips-binary wheel.
 # `bench` is the full run (also a Debian-linked bootstrap, and updates README's table);
 # `bench-quick` the bounded CI run, gated on Benchmarks/baseline.json; `bench-baseline`
-# rewrites that baseline from a quick run.
+# rewrites that baseline: each figure's median over three quick runs.
 BENCH_TOOLS := build/bench-tools
 BENCH_WHEEL := PKG_CONFIG_PATH=$(CURDIR)/.vips-wheel/pkgconfig
 BENCH_BUILD := -c release --static-swift-stdlib --scratch-path .build-wheel \

@@ -7,7 +7,7 @@ struct Options {
     var quick = false
     /// Fail (exit 1) when a figure regresses beyond its tolerance against `baseline`.
     var gate = false
-    /// Write this run's figures as the new `baseline`.
+    /// Measure twice more and write each figure's median over the three runs as the new `baseline`.
     var writeBaseline = false
     /// Replace README.md's Performance table (between `<!-- bench:start -->` and `<!-- bench:end -->`).
     var updateReadme = false

@@ -82,9 +82,10 @@ struct Floor: Codable {
     var scale: Int
     var decode: Timing
     var encode: Timing
-    /// Our warm in-process time ÷ (decode + encode medians).
+    /// Our warm in-process time ÷ (decode + encode), the median over pairs measured one after
+    /// the other in the warm phase (`WarmResult.oursOverFloor`).
     var oursWarmOverFloor: Double?
-    /// Our whole-process time ÷ (decode + encode medians).
+    /// Our whole-process time ÷ (decode + encode), the median over the rounds.
     var oursProcessOverFloor: Double?
 }
 
@@ -101,6 +102,9 @@ struct WarmResult: Codable {
     var threads: Int
     /// Peak RSS of the harness while it did this task one image at a time (VmHWM reset before).
     var peakRSSMiB: Double
+    /// For a JPEG's resize: the median over the latency phase of (this image's time ÷ the
+    /// libjpeg-turbo floor run next to it).
+    var oursOverFloor: Double?
 }
 
 struct ColdInitResult: Codable {
@@ -122,7 +126,10 @@ struct GateCheck: Codable {
     var key: String
     var baseline: Double
     var current: Double
+    /// When `current` was over tolerance: the figure measured a second time.
+    var remeasured: Double?
     /// Allowed regression, e.g. 0.25 = current may be up to 25 % above baseline.
     var tolerance: Double
+    /// Within tolerance the first time, or the second.
     var passed: Bool
 }

@@ -7,10 +7,13 @@ import ImagePipeline
 /// S3 GET), libvips started, output encoded to memory. Latency per image one at a time, then
 /// throughput with one worker per core.
 enum Warm {
-    /// One 320-wide JPEG, quality 80: what `imgfn resize --width 320` does.
-    static func resize320(_ photo: Photo, root: String, iterations: Int, budgetMs: Double) throws -> WarmResult {
+    /// One 320-wide JPEG, quality 80: what `imgfn resize --width 320` does. With `floor` (a JPEG),
+    /// each image is paired with a run of libjpeg-turbo's floor, alternating which goes first.
+    static func resize320(
+        _ photo: Photo, root: String, iterations: Int, budgetMs: Double, floor: (@Sendable () throws -> Double)? = nil
+    ) throws -> WarmResult {
         let source = try read(photo, root: root)
-        return try measure(task: "resize-320", photo: photo, iterations: iterations, budgetMs: budgetMs) {
+        return try measure(task: "resize-320", photo: photo, iterations: iterations, budgetMs: budgetMs, pairedWith: floor) {
             _ = try ImageResizer.resize(source, ResizeOptions(width: 320), encode: EncodeOptions(format: .jpeg, quality: 80))
         }
     }
@@ -34,18 +37,30 @@ enum Warm {
     /// Runs `work` once to warm up, then `iterations` times one after another (fewer when the
     /// latency phase would exceed `budgetMs`; at least 5), then as many again spread over one
     /// worker per core.
+    ///
+    /// With `reference`, every image in the latency phase is paired with one run of it (its time
+    /// in ms), the one or the other first by turns, and the result carries the median of the
+    /// per-pair ratios: whatever else the machine does over the phase slows both sides of a pair
+    /// alike, where a ratio of two medians taken minutes apart would carry the drift.
     private static func measure(
-        task: String, photo: Photo, iterations: Int, budgetMs: Double, _ work: @escaping @Sendable () throws -> Void
+        task: String, photo: Photo, iterations: Int, budgetMs: Double, pairedWith reference: (() throws -> Double)? = nil,
+        _ work: @escaping @Sendable () throws -> Void
     ) throws -> WarmResult {
         try resetPeakRSS()
         let warmUp = nowMs()
         try work()  // first-use costs (codec tables, thread pool) are not per-image costs
+        _ = try reference?()
         let iterations = min(iterations, max(5, Int(budgetMs / max(nowMs() - warmUp, 0.001))))
         var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
-        for _ in 0..<iterations {
+        var pairRatios: [Double] = []
+        for index in 0..<iterations {
+            let referenceFirst = index % 2 == 1
+            let before = referenceFirst ? try reference?() : nil
             let start = nowMs()
             try work()
-            _ = histogram.record(UInt64(((nowMs() - start) * 1000).rounded()))
+            let ms = nowMs() - start
+            _ = histogram.record(UInt64((ms * 1000).rounded()))
+            if let referenceMs = try before ?? reference?(), referenceMs > 0 { pairRatios.append(ms / referenceMs) }
         }
         // One image at a time is how the function works; the throughput phase below runs one per
         // core and would count several images' memory at once.
@@ -65,7 +80,7 @@ enum Warm {
         return WarmResult(
             task: task, photo: photo.id, runs: iterations, p50Ms: ms(50), p90Ms: ms(90), p99Ms: ms(99),
             maxMs: Double(histogram.max) / 1000, imagesPerSecond: Double(threads * perThread) / seconds,
-            threads: threads, peakRSSMiB: peakRSS)
+            threads: threads, peakRSSMiB: peakRSS, oursOverFloor: pairRatios.isEmpty ? nil : median(pairRatios))
     }
 
     /// Resets this process's peak RSS (VmHWM) to its current RSS, after returning freed heap to

@@ -85,26 +85,50 @@ struct WholeProcess {
                 commands: [[python, tools.pillowScript, input, dir + "/pillow/out.jpg", "320"]],
                 outputs: dir + "/pillow"))
         }
-        var scale = 1
-        if photo.isJPEG {
-            // The floor's encode input: the 320-wide image as PPM, made once.
-            let ppm = dir + "/floor-320.ppm"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            _ = try Spawn.timed([tools.vipsthumbnail, input, "-s", "320x", "-o", ppm], launcher: tools.launcher)
-            scale = photo.jpegScale(toWidth: 320)
-            contestants.append(Contestant(
-                tool: "djpeg", commands: [[tools.djpeg, "-scale", "1/\(scale)", input]], outputs: dir + "/djpeg"))
-            contestants.append(Contestant(
-                tool: "cjpeg", commands: [[tools.cjpeg, "-quality", "80", ppm]], outputs: dir + "/cjpeg"))
+        let floor = try floorCommands(photo, root: root)
+        if let floor {
+            contestants.append(Contestant(tool: "djpeg", commands: [floor.decode], outputs: dir + "/djpeg"))
+            contestants.append(Contestant(tool: "cjpeg", commands: [floor.encode], outputs: dir + "/cjpeg"))
         }
         let samples = try run(contestants, rounds: rounds)
         let comparison = compare(task: "resize-320", photo: photo, samples: samples, peers: ["vipsthumbnail", "imagemagick", "pillow"])
-        guard let decode = samples["djpeg"], let encode = samples["cjpeg"] else { return (comparison, nil) }
-        let floor = Floor(
-            photo: photo.id, scale: scale, decode: Timing(decode.map(\.ms)), encode: Timing(encode.map(\.ms)),
-            oursWarmOverFloor: nil,
-            oursProcessOverFloor: comparison.ours.medianMs / (median(decode.map(\.ms)) + median(encode.map(\.ms))))
-        return (comparison, floor)
+        guard let floor, let decode = samples["djpeg"], let encode = samples["cjpeg"], let ours = samples["imgfn"] else {
+            return (comparison, nil)
+        }
+        let roundRatios = zip(ours, zip(decode, encode)).map { $0.ms / ($1.0.ms + $1.1.ms) }
+        return (comparison, Floor(
+            photo: photo.id, scale: floor.scale, decode: Timing(decode.map(\.ms)), encode: Timing(encode.map(\.ms)),
+            oursWarmOverFloor: nil, oursProcessOverFloor: median(roundRatios)))
+    }
+
+    /// libjpeg-turbo alone doing what a 320-wide resize of a JPEG must: decode with the same DCT
+    /// scaling libvips' shrink-on-load picks, and encode a 320-wide image.
+    struct FloorCommands {
+        var scale: Int
+        /// `djpeg -scale 1/N` of the photo (its output discarded).
+        var decode: [String]
+        /// `cjpeg` of the 320-wide image, as a PPM made once.
+        var encode: [String]
+
+        /// Runs both; their summed wall time.
+        func run(launcher: String) throws -> Double {
+            try Spawn.timed(decode, launcher: launcher).ms + Spawn.timed(encode, launcher: launcher).ms
+        }
+    }
+
+    /// The floor's commands for `photo` (nil unless it is a JPEG); makes the encode's input.
+    func floorCommands(_ photo: Photo, root: String) throws -> FloorCommands? {
+        guard photo.isJPEG else { return nil }
+        let input = root + "/" + photo.path
+        let dir = scratch + "/floor-\(photo.id)"
+        let ppm = dir + "/320.ppm"
+        if !FileManager.default.fileExists(atPath: ppm) {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            _ = try Spawn.timed([tools.vipsthumbnail, input, "-s", "320x", "-o", ppm], launcher: tools.launcher)
+        }
+        let scale = photo.jpegScale(toWidth: 320)
+        return FloorCommands(
+            scale: scale, decode: [tools.djpeg, "-scale", "1/\(scale)", input], encode: [tools.cjpeg, "-quality", "80", ppm])
     }
 
     /// A derivative set: one `imgfn derive` against one vipsthumbnail per output.
