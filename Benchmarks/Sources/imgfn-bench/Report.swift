@@ -146,8 +146,8 @@ enum Report {
         }
         return [
             "### Decode floor (libjpeg-turbo)",
-            "`djpeg -scale 1/N` (the same shrink-on-load as ours) then `cjpeg` to a 320-wide JPEG, median ms; "
-                + "the ratios divide our median by their sum.",
+            "`djpeg -scale 1/N` (the same shrink-on-load as ours) then `cjpeg` to a 320-wide JPEG, median ms. "
+                + "Each ratio is a median of ours ÷ (djpeg + cjpeg) run next to it: per warm image, per process round.",
             table(["photo", "scale", "djpeg ms", "cjpeg ms", "imgfn warm ÷ floor", "imgfn process ÷ floor"],
                   rightAligned: 1..., rows: cells),
         ]
