@@ -22,6 +22,12 @@ static inline int cv_set_malloc_trim_threshold(int bytes) {
     return mallopt(M_TRIM_THRESHOLD, bytes);
 }
 
+/// Hands the free memory of every glibc malloc arena back to the system (malloc_trim(0)),
+/// including free pages inside the heaps, which the trim threshold never reaches.
+static inline void cv_malloc_trim(void) {
+    malloc_trim(0);
+}
+
 /// Lazy open of an in-memory image: the header is read now, pixels only when pulled.
 /// `options` are loader options in libvips' string form ("shrink=2" for JPEG, "scale=0.5" for
 /// WebP, or ""). The buffer must outlive the image. `*out` is a new reference.

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import NIOCore
+import ImagePipeline
 
 #if canImport(Glibc)
 import Glibc
@@ -87,6 +88,9 @@ enum LambdaBootstrap {
             } catch {
                 invocationLogger.error("cannot post the invocation's result", ["reason": .string(error.message)])
             }
+            // After the answer, before the environment may be frozen: what the invocation freed
+            // goes back to the system, so the next one's peak does not land on top of it.
+            VipsRuntime.releaseFreeMemory()
         }
     }
 }

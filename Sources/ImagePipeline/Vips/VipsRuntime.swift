@@ -35,6 +35,13 @@ public enum VipsRuntime {
         vips_concurrency_set(Int32(clamping: threads ?? 0))
     }
 
+    /// Returns the free memory of every malloc arena to the system. For a long-lived process
+    /// between images: freed image buffers otherwise stay resident, scattered through the
+    /// arenas of libvips' worker threads, and the next image's peak lands on top of them.
+    public static func releaseFreeMemory() {
+        cv_malloc_trim()
+    }
+
     /// The version of the libvips this process linked, e.g. "8.18.7".
     public static var libvipsVersion: String {
         "\(vips_version(0)).\(vips_version(1)).\(vips_version(2))"
