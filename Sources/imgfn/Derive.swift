@@ -150,10 +150,12 @@ struct Derive: AsyncParsableCommand {
     static func process(_ source: Source, pipeline: Pipeline, store: FileSystemBlobStore, jobs: Int) async -> InputResult {
         do {
             let bytes = try SourceBytes.read(path: source.path, maxBytes: pipeline.config.source.limits.maxBytes)
-            let set = try pipeline.derive(bytes, jobs: jobs)
+            let bytesIn = bytes.count
+            // The last reference: the pipeline frees the source once it is decoded.
+            let set = try pipeline.derive(consume bytes, jobs: jobs)
             let manifest = try await set.store(in: store, sourceKey: source.key, pipeline: pipeline)
             return InputResult(
-                path: source.path, bytesIn: bytes.count, files: manifest.derivatives.count,
+                path: source.path, bytesIn: bytesIn, files: manifest.derivatives.count,
                 bytesOut: manifest.derivatives.reduce(0) { $0 + $1.bytes }, manifestKey: manifest.derivatives.isEmpty ? nil : OutputKeys(
                     sourceKey: source.key, sourcePrefix: pipeline.config.source.prefix, output: pipeline.config.output
                 ).manifestKey, error: nil)

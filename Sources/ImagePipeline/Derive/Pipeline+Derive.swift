@@ -12,8 +12,11 @@ extension Pipeline {
     /// next to the decode), and the decode is released; (3) the encodes run, up to `jobs` at
     /// once (default: the number of cores), the costliest first. Output bytes do not depend
     /// on `jobs`.
+    ///
+    /// `source` is let go as soon as it is decoded: when the caller passes its last reference
+    /// (`derive(consume bytes)`), the encoded bytes are freed before the derivatives are made.
     /// - Throws: `ImagePipelineError` for the first derivative that failed; nothing is stored.
-    public func derive(_ source: SourceBytes, jobs: Int? = nil) throws(ImagePipelineError) -> DerivativeSet {
+    public func derive(_ source: consuming SourceBytes, jobs: Int? = nil) throws(ImagePipelineError) -> DerivativeSet {
         let clock = ContinuousClock()
         let start = clock.now
         let (info, _) = try ImageDecoder.open(source, limits: config.source.limits)
@@ -28,6 +31,7 @@ extension Pipeline {
             let shrink = { (scale: Double) in ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)) }
             let sharedShrink = shrink(scales.max() ?? 1)
             let base = try ImageDecoder.decodeShrunk(source, info: info, shrink: sharedShrink)
+            _ = consume source  // the decode is in memory: nothing reads the encoded bytes again
             let shrinksOnLoad = info.format == .jpeg || info.format == .webp
             for (i, (derivative, steps)) in zip(derivatives, self.steps).enumerated() {
                 // When the shared decode was itself shrunk on load (its pixels rounded to 8 bits

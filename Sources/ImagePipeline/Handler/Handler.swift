@@ -77,14 +77,17 @@ public struct Handler: Sendable {
             let fetched = try await source.get(object.key, maxBytes: config.source.limits.maxBytes)
             let fetchEnd = clock.now
             metrics.fetchMilliseconds = (fetchEnd - start).milliseconds
-            metrics.bytesIn = fetched.bytes.count
-            let set = try pipeline.derive(fetched.bytes, jobs: jobs)
+            let (bytes, fetchedInfo) = (fetched.bytes, fetched.info)
+            _ = consume fetched
+            metrics.bytesIn = bytes.count
+            // The last reference: the pipeline frees the source once it is decoded.
+            let set = try pipeline.derive(consume bytes, jobs: jobs)
             metrics.decodeMilliseconds = set.decodeMilliseconds
             metrics.deriveMilliseconds = set.deriveMilliseconds
             let storeStart = clock.now
             let manifest = try await set.store(
-                in: output, sourceKey: object.key, etag: fetched.info.etag ?? head.etag,
-                versionId: fetched.info.versionId ?? object.versionId, pipeline: pipeline)
+                in: output, sourceKey: object.key, etag: fetchedInfo.etag ?? head.etag,
+                versionId: fetchedInfo.versionId ?? object.versionId, pipeline: pipeline)
             metrics.storeMilliseconds = (clock.now - storeStart).milliseconds
             metrics.bytesOut = manifest.derivatives.reduce(0) { $0 + $1.bytes }
             return result(.ok(files: manifest.derivatives.count, manifestKey: keys.manifestKey))
