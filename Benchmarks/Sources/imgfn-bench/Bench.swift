@@ -1,7 +1,8 @@
 import Foundation
 
 /// The measurements of one run, each one a unit the gate can ask for again: cold start, a
-/// whole-process task on one photo (peers and floor in the same rounds), a warm task on one photo.
+/// whole-process task on one photo (peers and floor in the same rounds), the warm function on
+/// one photo, a warm in-process task on one photo.
 struct Bench {
     let options: Options
     let photos: [Photo]
@@ -13,8 +14,8 @@ struct Bench {
     var derivativeSets: [WholeProcess.DerivativeSetTask] { [.defaultSet, .web3x2(root: options.root)] }
 
     /// Every measurement, in the order that keeps them fair: cold start first while this process
-    /// is small and the machine quiet, then whole processes, then the warm in-process tasks
-    /// (which grow this process).
+    /// is small and the machine quiet, then whole processes and the warm function (child
+    /// processes all), then the warm in-process tasks (which grow this process).
     func measureAll(started: String, machine: Machine) throws -> BenchReport {
         let coldInit = try measureColdInit()
         var comparisons: [ProcessComparison] = []
@@ -29,6 +30,10 @@ struct Bench {
                 comparisons.append(try measureDerive(set, photo))
             }
         }
+        var function: [FunctionResult] = []
+        for photo in photos where options.derivePhotos.contains(photo.id) {
+            function.append(try measureFunction(photo))
+        }
         var warm: [WarmResult] = []
         for photo in photos { warm.append(try measureWarmResize(photo)) }
         for photo in photos where options.derivePhotos.contains(photo.id) {
@@ -38,7 +43,8 @@ struct Bench {
         }
         var report = BenchReport(
             started: started, mode: options.quick ? "quick" : "full", machine: machine, photos: photos,
-            wholeProcess: comparisons, floors: floors, warm: warm, coldInit: coldInit, ratios: [:], gate: [])
+            wholeProcess: comparisons, floors: floors, warm: warm, function: function, coldInit: coldInit, ratios: [:],
+            gate: [])
         report.attachWarmFloorRatios()
         return report
     }
@@ -65,6 +71,10 @@ struct Bench {
                 let comparison = try measureDerive(set, photo)
                 patched.wholeProcess.removeAll { $0.task == task && $0.photo == photo.id }
                 patched.wholeProcess.append(comparison)
+            case .function(let photo):
+                let result = try measureFunction(photo)
+                patched.function.removeAll { $0.photo == photo.id }
+                patched.function.append(result)
             case .warmResize(let photo):
                 let result = try measureWarmResize(photo)
                 patched.warm.removeAll { $0.task == result.task && $0.photo == photo.id }
@@ -80,12 +90,14 @@ struct Bench {
     enum Unit {
         case coldInit
         case process(task: String, photo: Photo)
+        case function(photo: Photo)
         case warmResize(photo: Photo)
 
         var id: String {
             switch self {
             case .coldInit: "cold-init"
             case .process(let task, let photo): "process.\(task).\(photo.id)"
+            case .function(let photo): "function.derive-default.\(photo.id)"
             case .warmResize(let photo): "warm.resize-320.\(photo.id)"
             }
         }
@@ -100,6 +112,7 @@ struct Bench {
         else { return nil }
         switch (parts[0], parts[1]) {
         case ("process", let task): return .process(task: task, photo: photo)
+        case ("function", "derive-default"): return .function(photo: photo)
         case ("warm", "resize-320"): return .warmResize(photo: photo)
         default: return nil
         }
@@ -123,6 +136,13 @@ struct Bench {
     private func measureDerive(_ set: WholeProcess.DerivativeSetTask, _ photo: Photo) throws -> ProcessComparison {
         log("whole process, \(set.task): \(photo.id), \(options.deriveRounds) rounds")
         return try wholeProcess.derive(set, photo, root: options.root, rounds: options.deriveRounds)
+    }
+
+    private func measureFunction(_ photo: Photo) throws -> FunctionResult {
+        log("warm function, derive-default: \(photo.id), \(options.functionInvocations) invocations")
+        return try WarmFunction.measure(
+            bundleRoot: options.bundle, photo: photo, root: options.root, invocations: options.functionInvocations,
+            scratch: scratch + "/function")
     }
 
     /// The warm resize, paired image by image with libjpeg-turbo's floor for a JPEG.

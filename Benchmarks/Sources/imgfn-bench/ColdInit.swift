@@ -121,7 +121,7 @@ enum ColdInit {
     /// Copies the bundle to `scratch/bundle` and points the copy's interpreter and DT_RPATH at
     /// the copy's `lib/`: the same binary with the same libraries, runnable outside Lambda's
     /// `/var/task`. Returns the copy's `bootstrap`.
-    private static func relocate(bundleRoot: String, scratch: String) throws -> String {
+    static func relocate(bundleRoot: String, scratch: String) throws -> String {
         let copy = scratch + "/bundle"
         try? FileManager.default.removeItem(atPath: copy)
         try FileManager.default.copyItem(atPath: bundleRoot, toPath: copy)
@@ -141,7 +141,7 @@ enum ColdInit {
     private static func runOnce(_ variant: Variant, event: String, server: RuntimeAPIServer, log: String) throws
         -> Sample
     {
-        server.reset(event: variant.handlesEvent ? event : nil)
+        server.reset(events: variant.handlesEvent ? [event] : [])
         let start = nowMs()
         let pid = try Spawn.start([variant.executable], environment: variant.environment, output: log)
         // Also reaps the C client, which has exited (or is exiting) by then.
@@ -181,19 +181,19 @@ enum ColdInit {
 
     /// `derivativesWritten` in an invocation's summary: 0 would mean the source was skipped,
     /// not derived.
-    private static func written(in response: RuntimeAPIServer.Request) -> Int? {
+    static func written(in response: RuntimeAPIServer.Request) -> Int? {
         let summary = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         return summary?["derivativesWritten"] as? Int
     }
 
     /// Whether `pid` has exited, without reaping it.
-    private static func hasExited(_ pid: pid_t) -> Bool {
+    static func hasExited(_ pid: pid_t) -> Bool {
         var info = siginfo_t()
         return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid != 0
     }
 
     /// The end of a log, for error messages.
-    private static func tail(of path: String) -> String {
+    static func tail(of path: String) -> String {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no output)"
         return String(text.suffix(4000))
     }

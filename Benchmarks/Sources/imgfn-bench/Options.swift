@@ -58,6 +58,8 @@ struct Options {
     var warmResizeIterations: Int { quick ? 30 : 200 }
     var warmDeriveIterations: Int { quick ? 4 : 15 }
     var coldInitRuns: Int { quick ? 20 : 40 }
+    /// S3 events handed to one warm `bootstrap` per photo in `derivePhotos`.
+    var functionInvocations: Int { quick ? 4 : 8 }
     /// Photos for the derivative set (a 24 MP one always: the memory target is set on it).
     var derivePhotos: [String] { quick ? ["24mp-baseline"] : ["20mp-baseline", "24mp-baseline"] }
 }

@@ -5,7 +5,7 @@ import Foundation
 enum Report {
     /// GitHub-flavoured Markdown: a title with the mode and date, a line describing the machine
     /// and every tool's version, then one table per non-empty section: whole process, decode
-    /// floor, warm in-process, cold start and the gate.
+    /// floor, warm in-process, the warm function, cold start and the gate.
     static func markdown(_ report: BenchReport) -> String {
         let m = report.machine
         var blocks = [
@@ -19,6 +19,7 @@ enum Report {
         blocks += wholeProcessSection(report)
         blocks += floorSection(report)
         blocks += warmSection(report)
+        blocks += functionSection(report)
         blocks += coldInitSection(report)
         blocks += gateSection(report)
         return blocks.joined(separator: "\n\n") + "\n"
@@ -171,6 +172,25 @@ enum Report {
         ]
     }
 
+    /// The Lambda bundle's `bootstrap` kept warm over several events: time and memory.
+    private static func functionSection(_ report: BenchReport) -> [String] {
+        guard !report.function.isEmpty else { return [] }
+        let cells = report.function.map { function in
+            [function.task, photoLabel(function.photo, in: report), "\(function.invocations)",
+             "\(function.derivativesPerInvocation)", milliseconds(function.firstMs), milliseconds(function.warm.medianMs),
+             milliseconds(function.warm.p90Ms), mebibytes(function.peakRSSMedianMiB), mebibytes(function.peakRSSMaxMiB),
+             mebibytes(function.idleRSSMiB)]
+        }
+        return [
+            "### Warm function (Lambda bootstrap)",
+            "The bundle's `bootstrap` started once and handed one-photo S3 events one after another (filesystem store): "
+                + "ms from the event to the `/response`, first invocation and the rest; each invocation's peak RSS, "
+                + "median and largest (the largest is Lambda's \"Max Memory Used\"); RSS while idle.",
+            table(["task", "photo", "invocations", "files each", "first", "warm median", "warm p90", "peak RSS median",
+                   "peak RSS max", "idle RSS"], rightAligned: 2..., rows: cells),
+        ]
+    }
+
     /// Process start-up of the Lambda `bootstrap` variants and the C floor.
     private static func coldInitSection(_ report: BenchReport) -> [String] {
         guard !report.coldInit.isEmpty else { return [] }
@@ -215,7 +235,10 @@ enum Report {
             format: { milliseconds($0) + " ms" })
         add("peak RSS of a 24 MP JPEG's default derivative set ≤ 150 MB",
             report.wholeProcess.filter { $0.task == "derive-default" && $0.photo.hasPrefix("24mp") }.compactMap { row in
-                row.ours.peakRSSMiB.map { (row.photo, $0 * 1.048576, $0 * 1.048576 <= 150) }
+                row.ours.peakRSSMiB.map { ("imgfn derive, \(row.photo)", $0 * 1.048576, $0 * 1.048576 <= 150) }
+            } + report.function.filter { $0.photo.hasPrefix("24mp") }.map { function in
+                ("warm function (largest invocation), \(function.photo)", function.peakRSSMaxMiB * 1.048576,
+                 function.peakRSSMaxMiB * 1.048576 <= 150)
             }, format: { fixed($0, 0) + " MB" })
         guard !rows.isEmpty else { return [] }
         return [

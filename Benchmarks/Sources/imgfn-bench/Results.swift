@@ -16,6 +16,8 @@ struct BenchReport: Codable {
     var floors: [Floor]
     /// In-process, warm: what a warm Lambda does per image.
     var warm: [WarmResult]
+    /// The Lambda bundle's `bootstrap` kept warm over several S3 events.
+    var function: [FunctionResult] = []
     /// The `bootstrap` from exec to its first `/next`, and to its first response.
     var coldInit: [ColdInitResult]
     /// The figures the gate compares with `Benchmarks/baseline.json`, by key.
@@ -105,6 +107,25 @@ struct WarmResult: Codable {
     /// For a JPEG's resize: the median over the latency phase of (this image's time ÷ the
     /// libjpeg-turbo floor run next to it).
     var oursOverFloor: Double?
+}
+
+/// The Lambda function kept warm: one `bootstrap` handed S3 events one after another.
+struct FunctionResult: Codable {
+    /// "derive-default": the default derivative set of the event's photo.
+    var task: String
+    var photo: String
+    var invocations: Int
+    /// The first invocation, first-use costs included (`/next` answered → `/response`).
+    var firstMs: Double
+    /// The invocations after the first.
+    var warm: Timing
+    var derivativesPerInvocation: Int
+    /// Each invocation's peak RSS (VmHWM reset before it): the median, and the largest, which
+    /// is Lambda's "Max Memory Used".
+    var peakRSSMedianMiB: Double
+    var peakRSSMaxMiB: Double
+    /// Its VmRSS while waiting for the next event.
+    var idleRSSMiB: Double
 }
 
 struct ColdInitResult: Codable {

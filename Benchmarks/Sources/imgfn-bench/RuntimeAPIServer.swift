@@ -33,6 +33,8 @@ final class RuntimeAPIServer: @unchecked Sendable {
     /// Guards the properties below; broadcast on each request recorded and when the thread ends.
     private let condition = NSCondition()
     private var events: [String] = []
+    /// Connections whose `/next` waits for an event (`enqueue` answers them).
+    private var heldNext: [Int32] = []
     private var received: [Request] = []
     private var invocations = 0
     private var stopping = false
@@ -61,12 +63,26 @@ final class RuntimeAPIServer: @unchecked Sendable {
         Thread { self.serve() }.start()
     }
 
-    /// Forgets the recorded requests and queues `event` (nil: none) for the next `/next`.
+    /// Forgets the recorded requests and queues `events`, one per `/next`, in order.
     /// A `/next` held now stays unanswered: call it between processes.
-    func reset(event: String?) {
+    func reset(events: [String]) {
         condition.withLock {
             received = []
-            events = event.map { [$0] } ?? []
+            heldNext = []
+            self.events = events
+        }
+    }
+
+    /// Hands `event` to a `/next` that is waiting, or queues it for the next one.
+    func enqueue(_ event: String) {
+        condition.withLock {
+            // Under the lock: the serving thread forgets a held connection before closing it.
+            if heldNext.isEmpty {
+                events.append(event)
+            } else {
+                invocations += 1
+                Self.send(Self.invocation(id: "bench-\(invocations)", event: event), to: heldNext.removeFirst())
+            }
         }
     }
 
@@ -136,6 +152,7 @@ final class RuntimeAPIServer: @unchecked Sendable {
             guard poll(&fds, nfds_t(fds.count), -1) >= 0 || errno == EINTR else { break }
             for (connection, pollFD) in zip(connections, fds.dropFirst()) where pollFD.revents != 0 {
                 if !receive(on: connection) {
+                    condition.withLock { heldNext.removeAll { $0 == connection.fd } }
                     close(connection.fd)
                     connections.removeAll { $0 === connection }
                 }
@@ -149,6 +166,7 @@ final class RuntimeAPIServer: @unchecked Sendable {
                 }
             }
         }
+        condition.withLock { heldNext = [] }
         for connection in connections { close(connection.fd) }
         close(listener)
         condition.withLock {
@@ -198,7 +216,8 @@ final class RuntimeAPIServer: @unchecked Sendable {
         return (Request(method: head.method, path: head.path, body: body, receivedMs: head.receivedMs), !head.close)
     }
 
-    /// Records `request` and answers it (or, for a `/next` with nothing queued, doesn't).
+    /// Records `request` and answers it (or, for a `/next` with nothing queued, holds it for
+    /// `enqueue`).
     private func respond(to request: Request, on fd: Int32) {
         let prefix = "/2018-06-01/runtime/"
         let isResult =
@@ -207,7 +226,10 @@ final class RuntimeAPIServer: @unchecked Sendable {
         let response: String?
         if request.method == "GET" && request.path == prefix + "invocation/next" {
             response = condition.withLock { () -> String? in
-                guard !events.isEmpty else { return nil }
+                guard !events.isEmpty else {
+                    heldNext.append(fd)
+                    return nil
+                }
                 invocations += 1
                 return Self.invocation(id: "bench-\(invocations)", event: events.removeFirst())
             }
