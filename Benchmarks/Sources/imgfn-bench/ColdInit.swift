@@ -132,7 +132,7 @@ enum ColdInit {
                 "patchelf", "--set-interpreter", copy + "/lib/ld-linux-x86-64.so.2", "--force-rpath", "--set-rpath",
                 copy + "/lib", bootstrap,
             ], output: log)
-        guard Spawn.wait(pid) == 0 else { throw BenchError("patchelf failed on \(bootstrap):\n\(tail(of: log))") }
+        guard Spawn.wait(pid) == 0 else { throw BenchError("patchelf failed on \(bootstrap):\n\(Spawn.tail(of: log))") }
         return bootstrap
     }
 
@@ -152,28 +152,19 @@ enum ColdInit {
         func awaitRequest(_ what: String, count: Int = 1, where match: (RuntimeAPIServer.Request) -> Bool) throws
             -> RuntimeAPIServer.Request
         {
-            while true {
-                // Checked before the wait: what it sent before exiting is read within the wait.
-                let exited = hasExited(pid)
-                if let request = server.waitFor(count: count, timeoutMs: 100, where: match) { return request }
-                guard !exited && nowMs() - start < runTimeoutMs else {
-                    let why = exited ? "it exited first" : "timed out after \(Int(runTimeoutMs / 1000)) s"
-                    let seen = server.requests.map { "\($0.method) \($0.path)" }.joined(separator: ", ")
-                    throw BenchError(
-                        "cold init, \(variant.name): no \(what) (\(why)); requests: [\(seen)]; "
-                            + "output:\n\(tail(of: log))")
-                }
-            }
+            try server.awaitRequest(
+                what, count: count, from: pid, until: start + runTimeoutMs, context: "cold init, \(variant.name)",
+                log: log, where: match)
         }
-        func isNext(_ request: RuntimeAPIServer.Request) -> Bool { request.path.hasSuffix("/invocation/next") }
+        let isNext = RuntimeAPIServer.isNext
 
         let firstNext = try awaitRequest("first /next", where: isNext)
         guard variant.handlesEvent else { return Sample(initMs: firstNext.receivedMs - start) }
-        let result = try awaitRequest("response") { $0.method == "POST" && !isNext($0) }
+        let result = try awaitRequest("response", where: RuntimeAPIServer.isResult)
         guard result.path.hasSuffix("/response"), written(in: result) == 1 else {
             throw BenchError(
                 "cold init, \(variant.name): \(result.path) \(result.bodyText) (one derivative written expected); "
-                    + "output:\n\(tail(of: log))")
+                    + "output:\n\(Spawn.tail(of: log))")
         }
         _ = try awaitRequest("second /next", count: 2, where: isNext)
         return Sample(initMs: firstNext.receivedMs - start, firstImageMs: result.receivedMs - start)
@@ -186,15 +177,4 @@ enum ColdInit {
         return summary?["derivativesWritten"] as? Int
     }
 
-    /// Whether `pid` has exited, without reaping it.
-    static func hasExited(_ pid: pid_t) -> Bool {
-        var info = siginfo_t()
-        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid != 0
-    }
-
-    /// The end of a log, for error messages.
-    static func tail(of path: String) -> String {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no output)"
-        return String(text.suffix(4000))
-    }
 }

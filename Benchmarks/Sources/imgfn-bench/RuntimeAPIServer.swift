@@ -104,6 +104,31 @@ final class RuntimeAPIServer: @unchecked Sendable {
         }
     }
 
+    /// Waits for the `count`-th recorded request that `match` accepts, made by the process
+    /// `pid`; throws, naming `what` and `context` with the end of the process's `log`, when the
+    /// process exits first or `deadlineMs` (on `nowMs()`'s clock) passes.
+    func awaitRequest(
+        _ what: String, count: Int = 1, from pid: pid_t, until deadlineMs: Double, context: String, log: String,
+        where match: (Request) -> Bool
+    ) throws -> Request {
+        while true {
+            // Checked before the wait: what it sent before exiting is read within the wait.
+            let exited = Spawn.hasExited(pid)
+            if let request = waitFor(count: count, timeoutMs: 100, where: match) { return request }
+            guard !exited && nowMs() < deadlineMs else {
+                let why = exited ? "it exited first" : "timed out"
+                let seen = requests.map { "\($0.method) \($0.path)" }.joined(separator: ", ")
+                throw BenchError("\(context): no \(what) (\(why)); requests: [\(seen)]; output:\n\(Spawn.tail(of: log))")
+            }
+        }
+    }
+
+    /// A runtime asking for its next event.
+    static func isNext(_ request: Request) -> Bool { request.path.hasSuffix("/invocation/next") }
+
+    /// A runtime posting an invocation's result (`/response` or `/error`).
+    static func isResult(_ request: Request) -> Bool { request.method == "POST" && !isNext(request) }
+
     /// Stops listening, closes every connection and waits for the thread to end.
     func stop() {
         let first = condition.withLock {

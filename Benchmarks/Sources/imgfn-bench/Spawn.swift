@@ -35,6 +35,18 @@ enum Spawn {
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
+    /// Whether `pid` has exited, without reaping it.
+    static func hasExited(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid != 0
+    }
+
+    /// The end of a log, for error messages.
+    static func tail(of path: String) -> String {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no output)"
+        return String(text.suffix(4000))
+    }
+
     /// Runs `argv` to completion under `launcher` (`timed-run`): its wall time and its own peak
     /// RSS. `stdout` receives the command's standard output. Throws when it exits non-zero.
     static func timed(_ argv: [String], launcher: String, stdout: String = "/dev/null") throws -> (ms: Double, rssMiB: Double) {

@@ -52,22 +52,14 @@ enum WarmFunction {
         }
 
         let expected = WholeProcess.DerivativeSetTask.defaultSet.outputs.count
-        let timeoutMs = ColdInit.runTimeoutMs * Double(invocations)
-        let start = nowMs()
+        let deadline = nowMs() + ColdInit.runTimeoutMs * Double(invocations)
         func awaitRequest(_ what: String, count: Int, where match: (RuntimeAPIServer.Request) -> Bool) throws
             -> RuntimeAPIServer.Request
         {
-            while true {
-                let exited = ColdInit.hasExited(pid)
-                if let request = server.waitFor(count: count, timeoutMs: 100, where: match) { return request }
-                guard !exited && nowMs() - start < timeoutMs else {
-                    throw BenchError("warm function: no \(what) (\(exited ? "it exited" : "timed out")); output:\n"
-                        + ColdInit.tail(of: log))
-                }
-            }
+            try server.awaitRequest(
+                what, count: count, from: pid, until: deadline, context: "warm function", log: log, where: match)
         }
-        func isNext(_ request: RuntimeAPIServer.Request) -> Bool { request.path.hasSuffix("/invocation/next") }
-        func isResult(_ request: RuntimeAPIServer.Request) -> Bool { request.method == "POST" && !isNext(request) }
+        let isNext = RuntimeAPIServer.isNext, isResult = RuntimeAPIServer.isResult
 
         // One event at a time, each handed to a `/next` already waiting, with the bootstrap's
         // peak RSS reset before it: every invocation's own peak, and its time from the answer.
@@ -81,7 +73,7 @@ enum WarmFunction {
             let written = ColdInit.written(in: result)
             guard result.path.hasSuffix("/response"), written == expected else {
                 throw BenchError("warm function: invocation \(index): \(result.path) \(result.bodyText) "
-                    + "(\(expected) derivatives expected); output:\n" + ColdInit.tail(of: log))
+                    + "(\(expected) derivatives expected); output:\n" + Spawn.tail(of: log))
             }
             times.append(result.receivedMs - handed)
             // Its next `/next`: done with this one, as Lambda would freeze it.
@@ -91,7 +83,8 @@ enum WarmFunction {
         return FunctionResult(
             task: "derive-default", photo: photo.id, invocations: invocations, firstMs: times[0],
             warm: Timing(Array(times.dropFirst())), derivativesPerInvocation: expected,
-            peakRSSMedianMiB: median(peaks), peakRSSMaxMiB: peaks.max() ?? 0, idleRSSMiB: try kibField("VmRSS", in: status(of: pid)) / 1024)
+            peakRSSMedianMiB: median(peaks), peakRSSMaxMiB: peaks.max() ?? 0,
+            idleRSSMiB: try kibField("VmRSS", in: status(of: pid)) / 1024)
     }
 
     private static func status(of pid: pid_t) throws -> String {
