@@ -89,7 +89,7 @@ enum LambdaBootstrap {
                 invocationLogger.error("cannot post the invocation's result", ["reason": .string(error.message)])
             }
             // After the answer, before the environment may be frozen: what the invocation freed
-            // goes back to the system, so the next one's peak does not land on top of it.
+            // goes back to the system, so a warm function's idle RSS does not creep up.
             VipsRuntime.releaseFreeMemory()
         }
     }
