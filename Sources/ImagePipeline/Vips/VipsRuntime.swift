@@ -38,7 +38,7 @@ public enum VipsRuntime {
     /// Returns the free memory of every malloc arena to the system. For a long-lived process
     /// between images: freed image buffers otherwise stay resident, scattered through the
     /// arenas of libvips' worker threads, and pile up from image to image (a warm function's
-    /// idle RSS crept from 41 to 49 MB over six 24 MP sets; with this, 38–39 MB).
+    /// idle RSS crept from 40 to 48 MiB over six 24 MP sets; with this, 37–38 MiB).
     public static func releaseFreeMemory() {
         cv_malloc_trim()
     }
