@@ -178,8 +178,8 @@ import Testing
 
     @Test func procStatusFieldsAreReadInKiB() throws {
         let status = "Name:\tbootstrap\nVmHWM:\t  153600 kB\nVmRSS:\t   61440 kB\n"
-        #expect(try WarmFunction.kibField("VmHWM", in: status) == 153_600)
-        #expect(try WarmFunction.kibField("VmRSS", in: status) == 61_440)
-        #expect(throws: BenchError.self) { try WarmFunction.kibField("VmSwap", in: status) }
+        #expect(try ProcessMemory.kib("VmHWM", in: status) == 153_600)
+        #expect(try ProcessMemory.kib("VmRSS", in: status) == 61_440)
+        #expect(throws: BenchError.self) { try ProcessMemory.kib("VmSwap", in: status) }
     }
 }

@@ -69,26 +69,19 @@ enum ColdInit {
 
         let server = try RuntimeAPIServer()
         defer { server.stop() }
-        let bootstrapEnvironment = [
-            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(server.port)",
-            "AWS_LAMBDA_FUNCTION_NAME": "imgfn-bench",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
-            "AWS_REGION": "us-east-1",
-            "IMGFN_STORE": "file://\(bucket)",
-            "IMGFN_CONFIG": pipelineConfig,
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-        ]
+        var environment = bootstrapEnvironment(port: server.port, bucket: bucket)
+        environment["IMGFN_CONFIG"] = pipelineConfig
         var variants = [
             Variant(
                 name: "bundle", description: "build/lambda bundle: libvips 8.18 wheel, bundled glibc",
                 executable: try relocate(bundleRoot: setup.bundleRoot, scratch: setup.scratch),
-                environment: bootstrapEnvironment, handlesEvent: true)
+                environment: environment, handlesEvent: true)
         ]
         if let debian = setup.debianBootstrap, files.isExecutableFile(atPath: debian) {
             variants.append(
                 Variant(
                     name: "debian", description: "linked with Debian's libvips and its shared libraries",
-                    executable: debian, environment: bootstrapEnvironment, handlesEvent: true))
+                    executable: debian, environment: environment, handlesEvent: true))
         }
         variants.append(
             Variant(
@@ -116,6 +109,19 @@ enum ColdInit {
                 initMedianMs: initTiming.medianMs, initP90Ms: initTiming.p90Ms,
                 firstImageMedianMs: imageTiming?.medianMs, firstImageP90Ms: imageTiming?.p90Ms)
         }
+    }
+
+    /// What a bootstrap under the harness's Runtime API server runs with: a filesystem store
+    /// at `bucket`, the built-in derivative set unless `IMGFN_CONFIG` is added.
+    static func bootstrapEnvironment(port: Int, bucket: String) -> [String: String] {
+        [
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(port)",
+            "AWS_LAMBDA_FUNCTION_NAME": "imgfn-bench",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+            "AWS_REGION": "us-east-1",
+            "IMGFN_STORE": "file://\(bucket)",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+        ]
     }
 
     /// Copies the bundle to `scratch/bundle` and points the copy's interpreter and DT_RPATH at

@@ -208,7 +208,6 @@ enum Report {
         ]
     }
 
-    /// Each gated ratio against the committed baseline, with a one-line verdict.
     /// The targets, each with this run's figures and whether they meet it.
     private static func targetsSection(_ report: BenchReport) -> [String] {
         var rows: [[String]] = []

@@ -64,7 +64,7 @@ enum Warm {
         }
         // One image at a time is how the function works; the throughput phase below runs one per
         // core and would count several images' memory at once.
-        let peakRSS = try peakRSSMiB()
+        let peakRSS = try ProcessMemory.mib("VmHWM")
         let threads = ProcessInfo.processInfo.activeProcessorCount
         let perThread = max(1, iterations / threads)
         let failures = Failures()
@@ -86,27 +86,8 @@ enum Warm {
     /// Resets this process's peak RSS (VmHWM) to its current RSS, after returning freed heap to
     /// the system, so each task's peak is its own.
     private static func resetPeakRSS() throws {
-        trimHeap()
-        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else {
-            throw BenchError("cannot open /proc/self/clear_refs to reset the peak RSS")
-        }
-        defer { try? handle.close() }
-        try handle.write(contentsOf: Data("5".utf8))
-    }
-
-    /// glibc's `malloc_trim(0)` (in `<malloc.h>`, which Swift's Glibc module does not export).
-    private static func trimHeap() {
-        typealias MallocTrim = @convention(c) (Int) -> Int32
-        guard let symbol = dlsym(nil, "malloc_trim") else { return }
-        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
-    }
-
-    private static func peakRSSMiB() throws -> Double {
-        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
-        else { throw BenchError("no VmHWM in /proc/self/status") }
-        return kib / 1024
+        VipsRuntime.releaseFreeMemory()
+        try ProcessMemory.resetPeak()
     }
 }
 
