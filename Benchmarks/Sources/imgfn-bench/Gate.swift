@@ -45,7 +45,7 @@ enum Gate {
     /// Tolerances for a new baseline: whole-process ratios are read to about ±10 % on a shared
     /// machine, so they get 25 %; warm ÷ floor sets our multi-threaded in-process resize against
     /// two single-threaded processes, which a busy neighbour slows unequally (±20 % seen on the
-    /// 2.5 MP photo), and process start has a 1–2 ms denominator, so those get more; memory is
+    /// 2.5 MP photo before the pairing, 1.33–1.45 since), and process start has a 1–2 ms denominator, so those get more; memory is
     /// steadier (±2 % between runs): 8 % on a peak (about 12 MiB of a 24 MP set), 10 % on the
     /// smaller idle figure (the function's idle RSS creeps up by 15–25 % over a few
     /// invocations without its post-invocation trim).
