@@ -17,7 +17,7 @@ endif
 IMGFN      := $(SCRATCH)/release/imgfn
 DEMO_OUT   := out/demo
 
-.PHONY: all deps build demo test unit-test lint-template lambda lambda-test clean fixtures \
+.PHONY: all deps build demo test unit-test lint-template lambda lambda-test clean fixtures matrix-fixtures \
         bench bench-quick bench-baseline bench-prepare
 
 all: build
@@ -49,7 +49,7 @@ test: unit-test lint-template lambda-test
 lint-template: deps
 	cfn-lint template.yaml
 
-unit-test: deps
+unit-test: deps matrix-fixtures
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 
@@ -72,7 +72,7 @@ BENCH_BUILD := -c release --static-swift-stdlib --scratch-path .build-wheel \
                -Xlinker -rpath -Xlinker $(CURDIR)/.vips-wheel/lib
 BENCH_ARGS  := --imgfn .build-wheel/release/imgfn --bundle build/lambda/root --tools $(BENCH_TOOLS)
 
-bench-prepare: deps lambda
+bench-prepare: deps lambda matrix-fixtures
 	@scripts/install-deps.sh --bench
 	@scripts/fetch-bench-photos.sh
 	@mkdir -p $(BENCH_TOOLS)
@@ -90,6 +90,12 @@ bench-quick: bench-prepare
 
 bench-baseline: bench-prepare
 	.build-wheel/release/imgfn-bench $(BENCH_ARGS) --quick --write-baseline
+
+# The realistic inputs of the every-input-through-every-path test (Tests/imgfnTests/InputMatrixTests):
+# 12 MP sideways phone photos and other large shapes, made from the fetched photos (not committed).
+matrix-fixtures: deps
+	@scripts/fetch-bench-photos.sh
+	@python3 Fixtures/make-matrix-fixtures.py
 
 # Regenerates Fixtures/ from Fixtures/photos (needs libvips-tools, imagemagick, exiftool, libheif-examples).
 fixtures:

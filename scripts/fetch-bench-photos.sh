@@ -13,6 +13,7 @@ outputs=(
   "kleiber-20mp.jpg 6028x3391 baseline"
   "kleiber-24mp.jpg 6571x3696 baseline"
   "dragonfly-13mp-progressive.jpg 4224x3168 progressive"
+  "sunset-12mp-progressive.jpg 4272x2848 progressive"
   "sunset-4mp.png 2448x1632 -"
   "sunset-4mp.webp 2448x1632 -"
 )
@@ -56,6 +57,7 @@ new=$work/new
 mkdir "$new"
 cp "$src/Kleiber_by_Lukas_Baubkus.jpg" "$new/kleiber-20mp.jpg"
 cp "$src/Dragonfly_by_Bolly.jpg" "$new/dragonfly-13mp-progressive.jpg"
+cp "$src/sunset_by_Aitzol_Berasategi.jpg" "$new/sunset-12mp-progressive.jpg"
 # 6028×3391 × 1.09 = 6571×3696 (24.3 MP); a baseline JPEG unless interlace is asked for.
 vips resize "$src/Kleiber_by_Lukas_Baubkus.jpg" "$new/kleiber-24mp.jpg[Q=90,strip]" 1.09
 # 4272×2848 → 2448×1632 (4.0 MP), once, then saved in both formats.

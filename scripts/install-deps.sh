@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages imgfn needs to build and test, skipping what is already there.
+# The tests also need the vips CLI and Pillow: scripts/fetch-bench-photos.sh and
+# Fixtures/make-matrix-fixtures.py make the large test inputs with them.
 # With --bench, also what the benchmarks need: the peer tools they time (vipsthumbnail,
-# ImageMagick, Pillow), libjpeg-turbo's djpeg/cjpeg for the decode floor, gcc for
-# Benchmarks/tools/*.c, and the vips CLI that scripts/fetch-bench-photos.sh uses.
+# ImageMagick, Pillow), libjpeg-turbo's djpeg/cjpeg for the decode floor and gcc for
+# Benchmarks/tools/*.c.
 # Idempotent: with everything installed it only checks (no apt-get update, no network).
 set -euo pipefail
 
 bench=false
 [ "${1:-}" = "--bench" ] && bench=true
 
-packages=(libvips-dev pkg-config patchelf binutils)
-if $bench; then packages+=(libvips-tools imagemagick libjpeg-turbo-progs gcc); fi
+packages=(libvips-dev libvips-tools pkg-config patchelf binutils)
+if $bench; then packages+=(imagemagick libjpeg-turbo-progs gcc); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,7 +34,7 @@ if ! python3 -c 'import moto.server, flask_cors, botocore' 2>/dev/null || ! comm
   python3 -m pip install --quiet 'moto[server]>=5' botocore
 fi
 
-if $bench && ! python3 -c 'import PIL' 2>/dev/null; then
+if ! python3 -c 'import PIL' 2>/dev/null; then
   echo "installing: Pillow (PyPI)"
   python3 -m pip install --quiet Pillow
 fi

@@ -7,7 +7,7 @@ public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConver
     /// What kind of failure this is. Compare with the static members (`.overLimit`, …).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
-            case emptyInput, unsupportedFormat, overLimit, corruptImage, encodeFailed
+            case emptyInput, unsupportedFormat, overLimit, overFormatLimit, corruptImage, encodeFailed
             case invalidOptions, invalidConfig, inputUnreadable, outputUnwritable, vipsUnavailable
             case notFound, accessDenied, storeUnavailable, invalidEvent
         }
@@ -20,6 +20,9 @@ public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConver
         public static let unsupportedFormat = Code(.unsupportedFormat)
         /// Bytes, pixels or frames over the configured limits; refused before pixels are decoded.
         public static let overLimit = Code(.overLimit)
+        /// The output would be larger than its format can hold (`OutputFormat.maxDimension`).
+        /// A derivative set leaves such a file out (`DerivativeSet.omitted`) instead.
+        public static let overFormatLimit = Code(.overFormatLimit)
         /// The header or pixel data is damaged or truncated.
         public static let corruptImage = Code(.corruptImage)
         /// libvips could not encode the output.
@@ -49,7 +52,7 @@ public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConver
         /// True for failures caused by the input itself: retrying the same bytes cannot succeed.
         public var isInputFault: Bool {
             switch base {
-            case .emptyInput, .unsupportedFormat, .overLimit, .corruptImage: true
+            case .emptyInput, .unsupportedFormat, .overLimit, .overFormatLimit, .corruptImage: true
             default: false
             }
         }

@@ -156,9 +156,11 @@ struct Derive: AsyncParsableCommand {
             let manifest = try await set.store(in: store, sourceKey: source.key, pipeline: pipeline)
             return InputResult(
                 path: source.path, bytesIn: bytesIn, files: manifest.derivatives.count,
-                bytesOut: manifest.derivatives.reduce(0) { $0 + $1.bytes }, manifestKey: manifest.derivatives.isEmpty ? nil : OutputKeys(
+                bytesOut: manifest.derivatives.reduce(0) { $0 + $1.bytes },
+                manifestKey: OutputKeys(
                     sourceKey: source.key, sourcePrefix: pipeline.config.source.prefix, output: pipeline.config.output
-                ).manifestKey, error: nil)
+                ).manifestKey,
+                omitted: set.omitted.map(\.summary), error: nil)
         } catch {
             return InputResult(path: source.path, bytesIn: 0, files: 0, bytesOut: 0, manifestKey: nil, error: error)
         }
@@ -172,6 +174,8 @@ struct InputResult: Sendable {
     var files: Int
     var bytesOut: Int
     var manifestKey: String?
+    /// Files of the configuration its format could not hold (`DerivativeSet.Omission.summary`).
+    var omitted: [String] = []
     var error: ImagePipelineError?
 }
 

@@ -36,7 +36,8 @@ final class Progress: Sendable {
             if let error = result.error {
                 printError("FAIL \(result.path): \(error.message)")
             } else {
-                printError("ok   \(result.path) → \(result.files) files, \(Summary.size(result.bytesOut))")
+                let left = result.omitted.isEmpty ? "" : "; omitted \(result.omitted.joined(separator: "; "))"
+                printError("ok   \(result.path) → \(result.files) files, \(Summary.size(result.bytesOut))\(left)")
             }
         }
     }
@@ -70,6 +71,11 @@ struct Summary {
             "bytes out    \(Summary.size(results.reduce(0) { $0 + $1.bytesOut }))",
             "time         \(Summary.fixed(seconds, 2)) s",
         ]
+        let omissions = results.filter { !$0.omitted.isEmpty }
+        if !omissions.isEmpty {
+            lines.append("omitted:")
+            lines += omissions.flatMap { result in result.omitted.map { "  \(result.path): \($0)" } }
+        }
         if !failures.isEmpty {
             lines.append("failures:")
             lines += failures.map { "  \($0.path): \($0.error!.message)" }
@@ -79,7 +85,8 @@ struct Summary {
 
     var json: String {
         struct Entry: Encodable {
-            var path: String, ok: Bool, files: Int, bytesIn: Int, bytesOut: Int, manifest: String?, error: String?, errorCode: String?
+            var path: String, ok: Bool, files: Int, bytesIn: Int, bytesOut: Int, manifest: String?, omitted: [String]?
+            var error: String?, errorCode: String?
         }
         struct Report: Encodable {
             var inputs: Int, failed: Int, derivatives: Int, bytesIn: Int, bytesOut: Int, seconds: Double, results: [Entry]
@@ -91,7 +98,8 @@ struct Summary {
             results: results.map {
                 Entry(
                     path: $0.path, ok: $0.error == nil, files: $0.files, bytesIn: $0.bytesIn, bytesOut: $0.bytesOut,
-                    manifest: $0.manifestKey, error: $0.error?.message, errorCode: $0.error.map { "\($0.code)" })
+                    manifest: $0.manifestKey, omitted: $0.omitted.isEmpty ? nil : $0.omitted, error: $0.error?.message,
+                    errorCode: $0.error.map { "\($0.code)" })
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

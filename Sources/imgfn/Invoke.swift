@@ -100,10 +100,11 @@ struct Invoke: AsyncParsableCommand {
     static func line(_ result: RecordResult) -> String {
         let subject = result.key.map { "\(result.bucket ?? "")/\($0)" } ?? (result.messageId ?? "-")
         switch result.outcome {
-        case .ok(let files, let manifest):
+        case .ok(let files, let manifest, let omitted):
             let ms = Int(result.metrics.fetchMilliseconds + result.metrics.decodeMilliseconds + result.metrics.deriveMilliseconds
                 + result.metrics.storeMilliseconds)
-            return "ok       \(subject): \(files) files, manifest \(manifest) (\(ms) ms)"
+            let left = omitted.isEmpty ? "" : "; omitted \(omitted.joined(separator: "; "))"
+            return "ok       \(subject): \(files) files, manifest \(manifest) (\(ms) ms)\(left)"
         case .skipped(let reason):
             return "skipped  \(subject): \(reason)"
         case .failed(let transient, let code, let reason):

@@ -30,6 +30,7 @@ struct Bench {
                 comparisons.append(try measureDerive(set, photo))
             }
         }
+        let shapes = try measureShapes()
         var function: [FunctionResult] = []
         for photo in photos where options.derivePhotos.contains(photo.id) {
             function.append(try measureFunction(photo))
@@ -43,8 +44,8 @@ struct Bench {
         }
         var report = BenchReport(
             started: started, mode: options.quick ? "quick" : "full", machine: machine, photos: photos,
-            wholeProcess: comparisons, floors: floors, warm: warm, function: function, coldInit: coldInit, ratios: [:],
-            gate: [])
+            wholeProcess: comparisons, floors: floors, warm: warm, function: function, shapes: shapes, coldInit: coldInit,
+            ratios: [:], gate: [])
         report.attachWarmFloorRatios()
         return report
     }
@@ -60,6 +61,8 @@ struct Bench {
             switch unit {
             case .coldInit:
                 patched.coldInit = try measureColdInit()
+            case .shapes:
+                patched.shapes = try measureShapes()
             case .process("resize-320", let photo):
                 let (comparison, floor) = try measureResize(photo)
                 patched.wholeProcess.removeAll { $0.task == comparison.task && $0.photo == photo.id }
@@ -89,6 +92,7 @@ struct Bench {
     /// What a gate key is measured by.
     enum Unit {
         case coldInit
+        case shapes
         case process(task: String, photo: Photo)
         case function(photo: Photo)
         case warmResize(photo: Photo)
@@ -96,6 +100,7 @@ struct Bench {
         var id: String {
             switch self {
             case .coldInit: "cold-init"
+            case .shapes: "shapes"
             case .process(let task, let photo): "process.\(task).\(photo.id)"
             case .function(let photo): "function.derive-default.\(photo.id)"
             case .warmResize(let photo): "warm.resize-320.\(photo.id)"
@@ -106,6 +111,7 @@ struct Bench {
     /// Keys are `kind.task.photo.figure` (see `Gate.ratios`); photo ids may contain dots.
     static func unit(of key: String, photos: [Photo]) -> Unit? {
         if key.hasPrefix("cold-init.") { return .coldInit }
+        if key.hasPrefix("shapes.") { return .shapes }
         let parts = key.split(separator: ".", maxSplits: 2).map(String.init)
         guard parts.count == 3,
               let photo = photos.first(where: { parts[2].hasPrefix($0.id + ".") })
@@ -126,6 +132,13 @@ struct Bench {
             bundleRoot: options.bundle, debianBootstrap: options.debianBootstrap,
             cClient: options.tools + "/next-client", photoPath: options.root + "/Fixtures/photos/storm.jpg",
             runs: options.coldInitRuns, scratch: scratch + "/cold"))
+    }
+
+    private func measureShapes() throws -> [ShapeResult] {
+        log("whole process, derive-default on unusual shapes: \(options.deriveRounds) rounds")
+        return try Shapes.measure(
+            imgfn: tools.imgfn, launcher: tools.launcher, root: options.root, rounds: options.deriveRounds,
+            scratch: scratch)
     }
 
     private func measureResize(_ photo: Photo) throws -> (ProcessComparison, Floor?) {

@@ -32,6 +32,9 @@ enum Gate {
             ratios["function.\(function.task).\(function.photo).peak-rss-mib"] = function.peakRSSMedianMiB
             ratios["function.\(function.task).\(function.photo).idle-rss-mib"] = function.idleRSSMiB
         }
+        for shape in report.shapes where shape.input != Shapes.upright.id {
+            ratios["shapes.derive-default.\(shape.input).ours÷upright"] = shape.overUpright
+        }
         for floor in report.floors {
             if let warm = floor.oursWarmOverFloor { ratios["warm.resize-320.\(floor.photo).ours÷floor"] = warm }
         }

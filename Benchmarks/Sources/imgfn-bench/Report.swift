@@ -20,6 +20,7 @@ enum Report {
         blocks += floorSection(report)
         blocks += warmSection(report)
         blocks += functionSection(report)
+        blocks += shapesSection(report)
         blocks += coldInitSection(report)
         blocks += gateSection(report)
         return blocks.joined(separator: "\n\n") + "\n"
@@ -188,6 +189,24 @@ enum Report {
                 + "median and largest (the largest is Lambda's \"Max Memory Used\"); RSS while idle.",
             table(["task", "photo", "invocations", "files each", "first", "warm median", "warm p90", "peak RSS median",
                    "peak RSS max", "idle RSS"], rightAligned: 2..., rows: cells),
+        ]
+    }
+
+    /// The default set on unusual shapes, against the same photo upright.
+    private static func shapesSection(_ report: BenchReport) -> [String] {
+        guard !report.shapes.isEmpty else { return [] }
+        let cells = report.shapes.map { shape in
+            [shape.input, shape.what, "\(shape.files)", "\(shape.omitted)", milliseconds(shape.timing.medianMs),
+             milliseconds(shape.timing.p90Ms), mebibytes(shape.timing.peakRSSMiB), ratio(shape.overUpright)]
+        }
+        return [
+            "### Unusual shapes (default set, whole process)",
+            "`imgfn derive` with the default set, in the same rounds as the upright 12 MP photo: a sideways phone "
+                + "photo costs what the upright one does (its derivatives are turned after shrinking), and a 50:1 "
+                + "panorama is bounded by its own pixels (nothing is enlarged) with the sizes no WebP or AVIF can hold "
+                + "left out before encoding.",
+            table(["input", "what", "files", "left out", "median", "p90", "peak RSS", "÷ upright"], rightAligned: 2...,
+                  rows: cells),
         ]
     }
 

@@ -18,6 +18,8 @@ struct BenchReport: Codable {
     var warm: [WarmResult]
     /// The Lambda bundle's `bootstrap` kept warm over several S3 events.
     var function: [FunctionResult] = []
+    /// The default set on a sideways photo and on panoramas, against the photo upright.
+    var shapes: [ShapeResult] = []
     /// The `bootstrap` from exec to its first `/next`, and to its first response.
     var coldInit: [ColdInitResult]
     /// The figures the gate compares with `Benchmarks/baseline.json`, by key.

@@ -3,9 +3,10 @@ import CVips
 /// Opens inputs for the pipeline: header first, limits checked, then pixels with shrink-on-load.
 ///
 /// Decoding uses libvips' `fail_on = error`: a truncated file or corrupt compressed data fails
-/// the image (for JPEG, libvips 8.14's buffer loader misses truncation, so `JPEGStructure` checks it) (it would otherwise come out with a grey or smeared band and be published as if it
-/// were fine), while mere warnings — extra bytes after the end marker, a damaged EXIF block, an
-/// unknown marker, all common in camera and phone files — are tolerated.
+/// the image, which would otherwise come out with a grey or smeared band and be published as if
+/// it were fine (libvips 8.14's JPEG buffer loader misses truncation, so `JPEGStructure` checks
+/// for the end-of-image marker). Mere warnings — extra bytes after the end marker, a damaged
+/// EXIF block, an unknown marker, all common in camera and phone files — are tolerated.
 enum ImageDecoder {
     static let failOn = VIPS_FAIL_ON_ERROR
 
@@ -74,9 +75,11 @@ enum ImageDecoder {
         return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(tenths % 10)"
     }
 
-    /// Decodes `source` whole into memory, upright and in 8-bit sRGB, shrunk on load by
-    /// `shrink` (1, 2, 4 or 8) where the format can (JPEG's DCT scaling, WebP's scaled decode)
-    /// and not resampled otherwise: the base every derivative of a set is resized from.
+    /// Decodes `source` whole into memory, in 8-bit sRGB, shrunk on load by `shrink` (1, 2, 4
+    /// or 8) where the format can (JPEG's DCT scaling, WebP's scaled decode) and not resampled
+    /// otherwise: the base every derivative of a set is resized from (`Resizer.Input.decoded`).
+    /// Its pixels are as stored, with the source's EXIF orientation kept as the `orientation`
+    /// field: a resize of it comes out upright.
     static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, shrink: Int) throws(ImagePipelineError) -> VipsImage {
         let options = switch (info.format, shrink) {
         case (_, ...1): ""
@@ -87,12 +90,16 @@ enum ImageDecoder {
         var image = try VipsImage.make(.corruptImage, "cannot decode", source: source) {
             cv_image_new_from_buffer(source.base, source.count, options, failOn, $0)
         }
-        if info.orientation != 1 { image = try image.derive("orient") { cv_autorot($0, $1) } }
         if info.hasICCProfile {
             image = try image.derive("convert through the ICC profile") { cv_icc_transform($0, $1, "srgb", nil) }
         } else if image.interpretation == VIPS_INTERPRETATION_CMYK {
             image = try image.derive("convert CMYK") { cv_icc_transform($0, $1, "srgb", "cmyk") }
         }
+        // The stored pixels, not turned upright here: the loader reads top to bottom only
+        // (sequential access, which lets libvips stream a JPEG without a second whole-image
+        // buffer), and a turn or flip reads rows out of that order. The EXIF orientation stays
+        // on the image; each resize from it (`Resizer`, libvips' `thumbnail`) applies it after
+        // shrinking, so only small images are ever turned.
         return try Resizer.toEightBitSRGB(image).inMemory()
     }
 

@@ -8,9 +8,25 @@ public struct DerivativeSet: Sendable {
         public var image: EncodedImage
     }
 
+    /// A file of the configuration that was not made, and why (its size is over its format's
+    /// limit, e.g. a 400×20000 panorama in WebP): the rest of the set is still written.
+    public struct Omission: Sendable, Equatable, Codable {
+        public var name: String
+        public var format: OutputFormat
+        /// The size the file would have had.
+        public var width: Int
+        public var height: Int
+        public var reason: String
+
+        /// `w640.webp: 400×20000 is over WebP's limit of 16383 px a side`.
+        public var summary: String { "\(name).\(format.fileExtension): \(reason)" }
+    }
+
     public var source: ImageInfo
     /// In configuration order: derivatives, then formats.
     public var files: [File]
+    /// Files left out, in configuration order (usually none).
+    public var omitted: [Omission] = []
     /// A ~16-px-wide WebP of the image as a `data:` URI, for blurred placeholders.
     public var placeholder: String
     /// The most common colour, `#rrggbb`.

@@ -47,12 +47,20 @@ extension Pipeline {
         }  // the decoded source is released here, before the encoders allocate theirs
         let decodeEnd = clock.now
 
+        // A file its format cannot hold is left out with the reason, before any encoding: one
+        // format's limit must not cost the upload every other derivative.
         struct Task { let derivative: Int, format: OutputFormat, cost: Int }
         var tasks: [Task] = []
+        var omitted: [DerivativeSet.Omission] = []
         for (i, derivative) in derivatives.enumerated() {
-            let pixels = images[i].width * images[i].height
+            let (width, height) = (images[i].width, images[i].height)
             for format in derivative.formats {
-                tasks.append(Task(derivative: i, format: format, cost: pixels * (format == .avif ? 20 : format == .webp ? 3 : 1)))
+                if let reason = format.sizeRefusal(width: width, height: height) {
+                    omitted.append(.init(name: derivative.name, format: format, width: width, height: height, reason: reason))
+                    continue
+                }
+                let cost = width * height * (format == .avif ? 20 : format == .webp ? 3 : 1)
+                tasks.append(Task(derivative: i, format: format, cost: cost))
             }
         }
         let order = tasks.indices.sorted { tasks[$0].cost > tasks[$1].cost }
@@ -91,7 +99,7 @@ extension Pipeline {
         }
         let end = clock.now
         return DerivativeSet(
-            source: info, files: files, placeholder: placeholder, dominantColour: dominant,
+            source: info, files: files, omitted: omitted, placeholder: placeholder, dominantColour: dominant,
             decodeMilliseconds: (decodeEnd - start).milliseconds, deriveMilliseconds: (end - decodeEnd).milliseconds)
     }
 

@@ -8,6 +8,7 @@ import CVips
 /// derivative of a set is made from one decode.
 enum Resizer {
     /// What is resized: encoded bytes (decoded here, with shrink-on-load) or a decoded image.
+    /// Either may carry an EXIF orientation; the result is upright, turned after shrinking.
     enum Input {
         case encoded(SourceBytes, ImageInfo)
         case decoded(VipsImage)
@@ -15,14 +16,14 @@ enum Resizer {
         var orientedWidth: Int {
             switch self {
             case .encoded(_, let info): info.orientedWidth
-            case .decoded(let image): image.width
+            case .decoded(let image): image.orientation >= 5 ? image.height : image.width
             }
         }
 
         var orientedHeight: Int {
             switch self {
             case .encoded(_, let info): info.orientedHeight
-            case .decoded(let image): image.height
+            case .decoded(let image): image.orientation >= 5 ? image.width : image.height
             }
         }
     }

@@ -8,6 +8,35 @@ public enum OutputFormat: String, Sendable, Codable, CaseIterable {
     /// Whether the format stores transparency; if not, alpha is flattened onto the background.
     public var supportsAlpha: Bool { self != .jpeg }
 
+    /// The largest width or height this format holds as libvips writes it and decoders read
+    /// it back: JPEG 65 500 (libjpeg's limit), WebP 16 383 (the format's 14-bit sizes), AVIF
+    /// 16 384 (libheif refuses to read larger images by default, and AV1 levels stop there),
+    /// PNG 1 000 000 (libpng's default read limit).
+    public var maxDimension: Int {
+        switch self {
+        case .jpeg: 65_500
+        case .webp: 16_383
+        case .avif: 16_384
+        case .png: 1_000_000
+        }
+    }
+
+    /// Why a `width`×`height` image cannot be written in this format, or nil when it can.
+    public func sizeRefusal(width: Int, height: Int) -> String? {
+        guard width > maxDimension || height > maxDimension else { return nil }
+        return "\(width)×\(height) is over \(displayName)'s limit of \(maxDimension) px a side"
+    }
+
+    /// The format's usual written name (`WebP`).
+    public var displayName: String {
+        switch self {
+        case .jpeg: "JPEG"
+        case .png: "PNG"
+        case .webp: "WebP"
+        case .avif: "AVIF"
+        }
+    }
+
     /// The output format that keeps an input's format when it is one we write, else JPEG.
     public init(matching input: ImageFormat) {
         self = switch input {

@@ -15,6 +15,9 @@ enum ImageEncoder {
         _ image: VipsImage, as format: OutputFormat, _ options: EncodeOptions, background: RGBColour
     ) throws(ImagePipelineError) -> EncodedImage {
         try options.validate(for: format)
+        if let refusal = format.sizeRefusal(width: image.width, height: image.height) {
+            throw ImagePipelineError(.overFormatLimit, "cannot encode \(format.rawValue): \(refusal)")
+        }
         if format == .avif { try VipsRuntime.requireHEIF() }
         var image = image
         if image.hasAlpha && !format.supportsAlpha {
@@ -51,8 +54,9 @@ enum ImageEncoder {
             let reason = VipsError.take()
             // Pixels are decoded while encoding, so a failure here is usually the input's (a
             // truncated or corrupt file). libvips prefixes messages with the failing operation's
-            // domain: savers' domains name "save", loaders' and codecs' never do.
-            let encoderFault = reason.lowercased().contains("save")
+            // domain: savers' domains name "save", loaders' and codecs' never do. A failure
+            // without a message is the encoder's (loaders always say what was wrong).
+            let encoderFault = reason.lowercased().contains("save") || reason == VipsError.noReason
             throw encoderFault
                 ? ImagePipelineError(.encodeFailed, "cannot encode \(format.rawValue): \(reason)")
                 : ImagePipelineError(.corruptImage, "cannot decode: \(reason)")

@@ -90,7 +90,8 @@ public struct Handler: Sendable {
                 versionId: fetchedInfo.versionId ?? object.versionId, pipeline: pipeline)
             metrics.storeMilliseconds = (clock.now - storeStart).milliseconds
             metrics.bytesOut = manifest.derivatives.reduce(0) { $0 + $1.bytes }
-            return result(.ok(files: manifest.derivatives.count, manifestKey: keys.manifestKey))
+            return result(.ok(
+                files: manifest.derivatives.count, manifestKey: keys.manifestKey, omitted: set.omitted.map(\.summary)))
         } catch {
             let error = error as? ImagePipelineError ?? ImagePipelineError(.storeUnavailable, "\(error)")
             let transient = error.code.isTransient

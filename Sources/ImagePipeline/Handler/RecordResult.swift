@@ -1,8 +1,9 @@
 /// What the handler did with one record.
 public struct RecordResult: Sendable, Equatable, Codable {
     public enum Outcome: Sendable, Equatable, Codable {
-        /// Every derivative and the manifest were written.
-        case ok(files: Int, manifestKey: String)
+        /// Every derivative and the manifest were written; `omitted` names the files of the
+        /// configuration that their format could not hold (`DerivativeSet.Omission.summary`).
+        case ok(files: Int, manifestKey: String, omitted: [String] = [])
         /// Nothing to do, and that is fine (test event, deletion, filtered out, already derived…).
         case skipped(reason: String)
         /// Could not be done. Permanent failures are recorded and must not be retried;

@@ -29,7 +29,7 @@ extension DerivativeSet {
                 key: sourceKey, bytes: source.bytes, etag: etag, versionId: versionId, format: source.format,
                 width: source.orientedWidth, height: source.orientedHeight),
             configHash: pipeline.configHash, placeholder: placeholder, dominantColour: dominantColour,
-            derivatives: derivatives)
+            derivatives: derivatives, omitted: omitted.isEmpty ? nil : omitted)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let json: [UInt8]

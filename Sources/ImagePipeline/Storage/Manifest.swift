@@ -33,4 +33,7 @@ public struct Manifest: Sendable, Equatable, Codable {
     /// `#rrggbb`.
     public var dominantColour: String
     public var derivatives: [Derivative]
+    /// Files of the configuration that were not made, with the reason (a size over the
+    /// format's limit). Absent when none were.
+    public var omitted: [DerivativeSet.Omission]?
 }

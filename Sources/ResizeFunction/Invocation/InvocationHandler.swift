@@ -113,13 +113,14 @@ struct InvocationHandler: Sendable {
             result.bucket.map { .string($0) }, result.key.map { .string($0) }, result.messageId.map { .string($0) }
         )
         switch result.outcome {
-        case .ok(let files, let manifestKey):
+        case .ok(let files, let manifestKey, let omitted):
             logger.info(
                 "record done",
                 [
                     "outcome": "ok", "bucket": common.bucket, "key": common.key, "messageId": common.messageId,
                     "files": .int(files), "manifestKey": .string(manifestKey), "bytesIn": .int(metrics.bytesIn),
                     "bytesOut": .int(metrics.bytesOut), "durationMs": .double(milliseconds),
+                    "omitted": omitted.isEmpty ? nil : .string(omitted.joined(separator: "; ")),
                 ])
         case .skipped(let reason):
             logger.info(

@@ -36,7 +36,7 @@ struct InvocationSummary: Encodable, Equatable {
         self.results = results
         for result in results {
             switch result.outcome {
-            case .ok(let files, _):
+            case .ok(let files, _, _):
                 ok += 1
                 derivativesWritten += files
             case .skipped: skipped += 1
