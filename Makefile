@@ -57,7 +57,7 @@ unit-test: deps matrix-fixtures
 lambda: deps
 	scripts/package-lambda.sh
 
-lambda-test: lambda
+lambda-test: lambda matrix-fixtures
 	python3 Tests/LambdaBundle/empty_root_test.py build/lambda/function.zip
 
 # Benchmarks (README "Performance"): ours against vipsthumbnail, ImageMagick, Pillow and the

@@ -18,6 +18,33 @@ import Testing
         #expect(pixels.meanAbsoluteDifference(reference) < 4)
     }
 
+    /// A set decodes once and turns each derivative upright after its resize: every fit and
+    /// gravity, and a resize step after the derivative's own, must see the upright picture.
+    @Test(arguments: 2...8)
+    func everyFitOfASetIsUpright(_ orientation: Int) throws {
+        let pipeline = try PipelineConfig.load(json: Array(#"""
+            {"derivatives": [
+              {"name": "step", "width": 300, "formats": ["png"],
+               "steps": [{"op": "resize", "width": 150, "height": 300, "fit": "cover", "gravity": "north"}]},
+              {"name": "cover", "width": 200, "height": 200, "fit": "cover", "gravity": "east", "formats": ["png"]},
+              {"name": "attention", "width": 120, "height": 200, "fit": "cover", "gravity": "attention", "formats": ["png"]},
+              {"name": "contain", "width": 200, "height": 300, "fit": "contain", "formats": ["png"]},
+              {"name": "fill", "width": 200, "height": 300, "fit": "fill", "formats": ["png"]},
+              {"name": "tall", "height": 100, "formats": ["png"]}]}
+            """#.utf8))
+        let upright = try pipeline.derive(Fixtures.bytes("orientation/orientation-1.jpg"))
+        let turned = try pipeline.derive(Fixtures.bytes("orientation/orientation-\(orientation).jpg"))
+        #expect(turned.files.count == upright.files.count)
+        for (a, b) in zip(upright.files, turned.files) {
+            #expect((a.image.width, a.image.height) == (b.image.width, b.image.height), "\(a.name)")
+            let pa = try PixelBuffer.decode(SourceBytes(a.image.bytes)), pb = try PixelBuffer.decode(SourceBytes(b.image.bytes))
+            if (pa.width, pa.height) == (pb.width, pb.height) {
+                #expect(pa.meanAbsoluteDifference(pb) < 4, "\(a.name)")
+            }
+        }
+        #expect((turned.source.orientedWidth, turned.source.orientedHeight) == (480, 320))
+    }
+
     /// Guards the test above: the picture is far from symmetric, so an output that missed a
     /// flip or a rotation could not pass the "< 4" comparison.
     @Test func thePictureIsAsymmetric() throws {

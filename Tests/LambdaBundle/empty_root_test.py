@@ -2,8 +2,10 @@
 """Proves build/lambda/function.zip is self-contained: unzips it into an otherwise empty root
 directory (as Lambda does, into /var/task), runs the bootstrap there with chroot against a
 Runtime API server in this script (127.0.0.1), with only the kernel's /proc and /dev mounted
-in a private mount namespace (as Lambda's sandbox has them), feeds it one S3 put event for a photo in a
-file store inside the root, and checks the response and the derivatives. Prints the cold init
+in a private mount namespace (as Lambda's sandbox has them), feeds it one S3 put event for three
+photos in a file store inside the root — the 2.5 MP fixture, a 12 MP phone photo stored sideways
+(EXIF orientation 6) and a 400×20000 panorama, from `make matrix-fixtures` — and checks the
+response and the derivatives: the bundle's libvips, not only the tests', handles them. Prints the cold init
 it observes (process start → first /next). Needs root (unshare, mount, chroot). Exit 0 on
 success.
 
@@ -15,12 +17,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 ZIP = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "build/lambda/function.zip")
 PHOTO = os.path.join(REPO, "Fixtures/photos/storm.jpg")
+MATRIX = os.path.join(REPO, "Fixtures/large/matrix")
+# (stored name, event key (form-encoded, as S3 sends it), source file)
+UPLOADS = [
+    ("storm 1.jpg", "uploads/storm+1.jpg", PHOTO),
+    ("sideways.jpg", "uploads/sideways.jpg", os.path.join(MATRIX, "phone-12mp-orientation-6-baseline.jpg")),
+    ("tall.jpg", "uploads/tall.jpg", os.path.join(MATRIX, "tall-400x20000.jpg")),
+]
 
-EVENT = {"Records": [{
-    "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-25T10:00:00.000Z",
-    "eventName": "ObjectCreated:Put",
-    "s3": {"bucket": {"name": "photos"}, "object": {"key": "uploads/storm+1.jpg", "size": os.path.getsize(PHOTO)}},
-}]}
+
+def record(key, path):
+    return {
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-25T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "photos"}, "object": {"key": key, "size": os.path.getsize(path)}},
+    }
 
 state = {"next_calls": [], "responses": {}, "errors": [], "init_errors": []}
 served = threading.Event()
@@ -47,7 +58,7 @@ class RuntimeAPI(http.server.BaseHTTPRequestHandler):
         state["next_calls"].append(time.monotonic())
         if not served.is_set():
             served.set()
-            body = json.dumps(EVENT).encode()
+            body = json.dumps({"Records": [record(key, path) for _, key, path in UPLOADS]}).encode()
             deadline = str(int(time.time() * 1000) + 120_000)
             return self.reply(200, body, [
                 ("Lambda-Runtime-Aws-Request-Id", "req-1"), ("Lambda-Runtime-Deadline-Ms", deadline),
@@ -85,7 +96,10 @@ def main():
                 path = z.extract(info, os.path.join(root, "var/task"))
                 os.chmod(path, (info.external_attr >> 16) & 0o777 or 0o644)
         os.makedirs(os.path.join(root, "store/uploads"))
-        shutil.copy(PHOTO, os.path.join(root, "store/uploads/storm 1.jpg"))
+        for name, _, path in UPLOADS:
+            if not os.path.exists(path):
+                sys.exit(f"{path} is missing: run `make matrix-fixtures` first")
+            shutil.copy(path, os.path.join(root, "store/uploads", name))
         contents = sorted(os.listdir(root))
         assert contents == ["store", "var"], contents  # nothing else: no /lib, /usr, /bin
         # Lambda's sandbox has the kernel's /proc and /dev (and a /tmp); provide those, in a
@@ -113,10 +127,19 @@ def main():
         init_ms = (state["next_calls"][0] - started) * 1000
         assert not state["init_errors"] and not state["errors"], (state["init_errors"], state["errors"])
         response = json.loads(state["responses"]["req-1"])
-        assert response.get("ok") == 1, response
+        assert response.get("ok") == 3 and response.get("failed") == 0, response
         derived = sorted(os.listdir(os.path.join(root, "store/derived/storm 1")))
         assert "manifest.json" in derived and "w320.webp" in derived and "w2048.avif" in derived, derived
-        print(f"empty-root run ok: {len(derived)} files in /store/derived/storm 1/; "
+        sideways = json.load(open(os.path.join(root, "store/derived/sideways/manifest.json")))
+        assert (sideways["source"]["width"], sideways["source"]["height"]) == (4272, 2848), sideways["source"]
+        sizes = {(d["name"], d["format"]): (d["width"], d["height"]) for d in sideways["derivatives"]}
+        assert len(sizes) == 10 and sizes[("w320", "jpeg")] == (320, 213) and sizes[("w2048", "avif")] == (2048, 1365), sizes
+        tall = json.load(open(os.path.join(root, "store/derived/tall/manifest.json")))
+        left_out = sorted(f'{o["name"]}.{o["format"]}' for o in tall["omitted"])
+        assert left_out == ["w1280.avif", "w1280.webp", "w2048.avif", "w2048.webp", "w640.webp"], left_out
+        assert len(tall["derivatives"]) == 5 and all(o["reason"] for o in tall["omitted"]), tall
+        print(f"empty-root run ok: {len(derived)} files in /store/derived/storm 1/, the sideways photo's set upright, "
+              f"the panorama's {len(left_out)} files over WebP/AVIF limits left out; "
               f"cold init (process start → first /next) {init_ms:.1f} ms, "
               f"first response after {(time.monotonic() - started) * 1000:.0f} ms")
     finally:
