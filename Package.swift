@@ -1,13 +1,21 @@
 // swift-tools-version:6.1
+
 import PackageDescription
 
-// The core (`ImagePipeline`) links only libvips through `CVips`; heavier dependencies live in the
-// shells or in small targets of their own so the core and its tests stay quick to build and start.
+// Layers, arrows pointing down only (README "Data flow", checked by scripts/check-layers.sh):
+//   shells       imgfn (CLI), ResizeFunction (Lambda bootstrap), imgfn-bench
+//   service      ImageService: events, handler, output keys, manifest, filesystem store
+//   libraries    ImagePipeline (imaging, links libvips)   S3Store (SigV4 + S3, links AsyncHTTPClient)
+//   base         ImgfnBase: the error type, SourceBytes, AtomicFile, the BlobStore protocol
+//   C            CVips
+// Heavy dependencies stay in the targets that need them, so the imaging core, the service and
+// the benchmarks build and start without an HTTP client, and S3Store without libvips.
 let package = Package(
     name: "imgfn",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ImagePipeline", targets: ["ImagePipeline"]),
+        .library(name: "ImageService", targets: ["ImageService"]),
         .library(name: "S3Store", targets: ["S3Store"]),
         .executable(name: "imgfn", targets: ["imgfn"]),
         .executable(name: "bootstrap", targets: ["ResizeFunction"]),
@@ -26,27 +34,33 @@ let package = Package(
             pkgConfig: "vips",
             providers: [.apt(["libvips-dev"])]
         ),
+        // What every layer shares and nothing heavy: no libvips, no HTTP client.
+        .target(name: "ImgfnBase"),
+        // Imaging only: libvips, decode, derive, encode, the pipeline configuration.
         .target(
             name: "ImagePipeline",
-            dependencies: ["CVips"]
+            dependencies: ["CVips", "ImgfnBase"]
         ),
-        // The S3 client (SigV4, REST, retries) in its own target so the core and the benchmarks
-        // do not link AsyncHTTPClient and swift-crypto.
+        // The S3 client (SigV4, REST, retries) and S3BlobStore, without libvips.
         .target(
             name: "S3Store",
             dependencies: [
-                "ImagePipeline",
+                "ImgfnBase",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // The AWS Lambda custom runtime `bootstrap`: Runtime API client, event routing, logs and
-        // metrics around the same Handler `imgfn invoke` runs.
+        // The service both shells run: events in, derivative sets and manifests out.
+        .target(
+            name: "ImageService",
+            dependencies: ["ImagePipeline", "ImgfnBase"]
+        ),
+        // The AWS Lambda custom runtime `bootstrap`: Runtime API client, logs and metrics around
+        // the same Handler `imgfn invoke` runs.
         .executableTarget(
             name: "ResizeFunction",
             dependencies: [
-                "ImagePipeline",
-                "S3Store",
+                "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -55,30 +69,39 @@ let package = Package(
         .executableTarget(
             name: "imgfn",
             dependencies: [
-                "ImagePipeline",
-                "S3Store",
+                "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // The benchmark harness (`make bench`): the core in-process, the CLI, the bundled
-        // `bootstrap` and peer tools as processes. Links only the core and HdrHistogram.
+        // `bootstrap` and peer tools as processes. Links no HTTP client.
         .executableTarget(
             name: "imgfn-bench",
             dependencies: [
-                "ImagePipeline",
+                "ImageService", "ImagePipeline", "ImgfnBase",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Benchmarks/Sources/imgfn-bench"
         ),
+        // Helpers every test target shares: fixture paths and loaders, temporary directories.
+        .target(
+            name: "TestSupport",
+            dependencies: ["ImagePipeline", "ImgfnBase"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "ImagePipelineTests",
-            dependencies: ["ImagePipeline"]
+            dependencies: ["ImagePipeline", "ImgfnBase", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ImageServiceTests",
+            dependencies: ["ImageService", "ImagePipeline", "ImgfnBase", "TestSupport"]
         ),
         .testTarget(
             name: "S3StoreTests",
             // Also runs the built `imgfn invoke` against the S3-protocol server.
             dependencies: [
-                "S3Store", "ImagePipeline", "imgfn",
+                "S3Store", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport", "imgfn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -88,7 +111,7 @@ let package = Package(
             name: "ResizeFunctionTests",
             // Runs the built `bootstrap` binary against a Runtime API server in the tests.
             dependencies: [
-                "ResizeFunction", "ImagePipeline",
+                "ResizeFunction", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -102,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "imgfnTests",
             // Runs the built `imgfn` binary as a child process.
-            dependencies: ["imgfn", "ImagePipeline"]
+            dependencies: ["imgfn", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,19 +1,21 @@
+import ImgfnBase
+
 /// The resize pipeline for one input and one output: header and limits → shrink-on-load
 /// decode (upright, sRGB) → fit → encode.
 public enum ImageResizer {
     /// Reads the header of `source` and checks it against `limits`, decoding no pixels.
-    /// - Throws: `ImagePipelineError` (`.emptyInput`, `.unsupportedFormat`, `.overLimit`, `.corruptImage`).
-    public static func info(of source: SourceBytes, limits: DecodeLimits = .default) throws(ImagePipelineError) -> ImageInfo {
+    /// - Throws: `ImgfnError` (`.emptyInput`, `.unsupportedFormat`, `.overLimit`, `.corruptImage`).
+    public static func info(of source: SourceBytes, limits: DecodeLimits = .default) throws(ImgfnError) -> ImageInfo {
         try ImageDecoder.open(source, limits: limits).0
     }
 
     /// Resizes and encodes `source`; `encode.format` nil keeps the input's format when imgfn
     /// writes it (JPEG, PNG, WebP, AVIF), else JPEG.
-    /// - Throws: `ImagePipelineError`; nothing is written anywhere by this call.
+    /// - Throws: `ImgfnError`; nothing is written anywhere by this call.
     public static func resize(
         _ source: SourceBytes, _ options: ResizeOptions, encode: EncodeOptions = EncodeOptions(),
         limits: DecodeLimits = .default
-    ) throws(ImagePipelineError) -> EncodedImage {
+    ) throws(ImgfnError) -> EncodedImage {
         try options.validate()
         try encode.validate()
         let (info, _) = try ImageDecoder.open(source, limits: limits)

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import ImagePipeline
+import ImgfnBase
 
 /// The function's settings, read once from the environment at start-up, before the first
 /// invocation. Anything invalid is reported to `/runtime/init/error` as
@@ -117,14 +118,14 @@ struct FunctionConfiguration: Sendable {
             case .file(let path):
                 let bytes = try SourceBytes.read(path: path, maxBytes: 1 << 20)
                 let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-                return try bytes.withUnsafeBytes { (raw) throws(ImagePipelineError) in
+                return try bytes.withUnsafeBytes { (raw) throws(ImgfnError) in
                     try PipelineConfig.load(json: raw, baseDirectory: directory.isEmpty ? "/" : directory)
                 }
             }
         } catch {
             let subject = if case .file(let path) = pipelineSource { "IMGFN_CONFIG (\(path))" } else { "IMGFN_CONFIG" }
-            // Everything in the `do` throws ImagePipelineError; `withUnsafeBytes` only hides the type.
-            let failure = error as? ImagePipelineError ?? ImagePipelineError(.invalidConfig, "\(error)")
+            // Everything in the `do` throws ImgfnError; `withUnsafeBytes` only hides the type.
+            let failure = error as? ImgfnError ?? ImgfnError(.invalidConfig, "\(error)")
             throw FunctionError(startup: failure, subject: subject)
         }
     }

@@ -1,4 +1,5 @@
 import ImagePipeline
+import ImgfnBase
 
 /// Test only (`IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`): wraps a store to fail
 /// chosen keys transiently and to slow fetches, so the process tests can produce a transient
@@ -7,7 +8,7 @@ struct FaultInjectingBlobStore: BlobStore {
     let base: any BlobStore
     let faults: FunctionConfiguration.FaultInjection
 
-    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject {
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
         try check(key)
         if faults.fetchDelayMilliseconds > 0 {
             try? await Task.sleep(for: .milliseconds(faults.fetchDelayMilliseconds))
@@ -15,19 +16,19 @@ struct FaultInjectingBlobStore: BlobStore {
         return try await base.get(key, maxBytes: maxBytes)
     }
 
-    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? {
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? {
         try check(key)
         return try await base.head(key)
     }
 
-    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) {
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
         try check(key)
         try await base.put(key, bytes: bytes, attributes: attributes)
     }
 
-    private func check(_ key: String) throws(ImagePipelineError) {
+    private func check(_ key: String) throws(ImgfnError) {
         if faults.transientKeys.contains(key) {
-            throw ImagePipelineError(
+            throw ImgfnError(
                 .storeUnavailable, "injected transient failure for \(key) (IMGFN_TEST_TRANSIENT_KEYS)")
         }
     }

@@ -1,4 +1,5 @@
 import ImagePipeline
+import ImgfnBase
 
 /// The one error type of the Lambda shell: what went wrong at start-up, with an invocation, or
 /// with the Runtime API itself.
@@ -56,7 +57,7 @@ struct FunctionError: Error, Sendable, CustomStringConvertible {
 extension FunctionError {
     /// Start-up failures of the core: configuration problems are the operator's to fix, libvips
     /// failing to start is the package's.
-    init(startup error: ImagePipelineError, subject: String) {
+    init(startup error: ImgfnError, subject: String) {
         let code: Code = error.code == .vipsUnavailable ? .startupFailed : .invalidConfiguration
         self.init(code, "\(subject): \(error.message)", underlying: error)
     }

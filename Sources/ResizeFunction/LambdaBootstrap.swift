@@ -1,6 +1,7 @@
 import FoundationEssentials
-import NIOCore
 import ImagePipeline
+import ImgfnBase
+import NIOCore
 
 #if canImport(Glibc)
 import Glibc
@@ -50,7 +51,7 @@ enum LambdaBootstrap {
         logger.info(
             "ready",
             [
-                "initMs": .double((clock.now - started).inMilliseconds),
+                "initMs": .double((clock.now - started).milliseconds),
                 "store": .string("\(function.configuration.store)"),
                 "configHash": .string(function.handler.pipeline.configHash),
                 "derivatives": .int(function.handler.pipeline.config.derivatives.count),

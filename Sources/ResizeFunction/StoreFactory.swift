@@ -1,4 +1,6 @@
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import S3Store
 import Synchronization
 
@@ -32,7 +34,7 @@ enum StoreFactory {
                             configuration: try s3Configuration(bucket: bucket, configuration, environment))
                     } catch {
                         store = UnusableBlobStore(
-                            error: ImagePipelineError(.invalidEvent, "bucket \"\(bucket)\": \(error.message)"))
+                            error: ImgfnError(.invalidEvent, "bucket \"\(bucket)\": \(error.message)"))
                     }
                     cache[bucket] = store
                     return store
@@ -60,9 +62,9 @@ enum StoreFactory {
 /// A store for a bucket the function cannot address (a name S3 refuses): every operation fails
 /// with the reason, permanently, so the record is reported and not retried.
 struct UnusableBlobStore: BlobStore {
-    let error: ImagePipelineError
+    let error: ImgfnError
 
-    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject { throw error }
-    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? { throw error }
-    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) { throw error }
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject { throw error }
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? { throw error }
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) { throw error }
 }

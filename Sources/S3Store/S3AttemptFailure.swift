@@ -1,12 +1,12 @@
 import AsyncHTTPClient
-import ImagePipeline
+import ImgfnBase
 
 /// Why one attempt of a request failed, and whether another attempt may succeed.
 enum S3AttemptFailure: Error {
     /// Worth retrying; the text says what happened, for the error after the last attempt.
     case transient(String)
     /// Final: thrown as is, never retried.
-    case permanent(ImagePipelineError)
+    case permanent(ImgfnError)
 
     /// S3 error codes that mean "try again later", whatever the HTTP status.
     static let retryableCodes: Set<String> = [
@@ -27,7 +27,7 @@ enum S3AttemptFailure: Error {
     ///     transient: `.inputUnreadable` for reads, `.outputUnwritable` for writes.
     ///   - bucketRegion: S3's `x-amz-bucket-region` header, named in the message when given.
     static func forResponse(
-        status: Int, error: S3ErrorResponse, what: String, permanentCode: ImagePipelineError.Code,
+        status: Int, error: S3ErrorResponse, what: String, permanentCode: ImgfnError.Code,
         bucketRegion: String? = nil
     ) -> S3AttemptFailure {
         var detail = "HTTP \(status)" + (error.code.map { " \($0)" } ?? "") + (error.message.map { ": \($0)" } ?? "")
@@ -37,29 +37,29 @@ enum S3AttemptFailure: Error {
         let code = error.code ?? ""
         if notFoundCodes.contains(code) || (status == 404 && !retryableCodes.contains(code)) {
             let thing = code == "NoSuchBucket" ? "no such bucket" : "no such object"
-            return .permanent(ImagePipelineError(.notFound, "\(what): \(thing) (\(detail))"))
+            return .permanent(ImgfnError(.notFound, "\(what): \(thing) (\(detail))"))
         }
         if accessDeniedCodes.contains(code) || (status == 401 || status == 403) && !retryableCodes.contains(code) {
-            return .permanent(ImagePipelineError(.accessDenied, "\(what): access denied (\(detail))"))
+            return .permanent(ImgfnError(.accessDenied, "\(what): access denied (\(detail))"))
         }
         if retryableCodes.contains(code) || status == 429 || (status >= 500 && status != 501) {
             return .transient(detail)
         }
-        return .permanent(ImagePipelineError(permanentCode, "\(what): \(detail)"))
+        return .permanent(ImgfnError(permanentCode, "\(what): \(detail)"))
     }
 
     /// The failure for an error thrown while sending or receiving: connection refused or reset,
     /// timeouts and the like are transient; cancellation and malformed requests are not.
     static func forTransportError(_ error: any Error, what: String) -> S3AttemptFailure {
         if error is CancellationError {
-            return .permanent(ImagePipelineError(.storeUnavailable, "\(what): cancelled"))
+            return .permanent(ImgfnError(.storeUnavailable, "\(what): cancelled"))
         }
         if let error = error as? HTTPClientError {
             if error == .cancelled {
-                return .permanent(ImagePipelineError(.storeUnavailable, "\(what): cancelled"))
+                return .permanent(ImgfnError(.storeUnavailable, "\(what): cancelled"))
             }
             if error == .invalidURL || error == .emptyHost || error == .emptyScheme {
-                return .permanent(ImagePipelineError(.invalidOptions, "\(what): invalid request URL (\(error))"))
+                return .permanent(ImgfnError(.invalidOptions, "\(what): invalid request URL (\(error))"))
             }
         }
         return .transient(oneLine(String(describing: error)))

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import ImagePipeline
+import ImgfnBase
 import NIOCore
 import NIOHTTP1
 
@@ -22,12 +22,12 @@ extension S3BlobStore {
     func withRetries<T>(
         _ what: String,
         _ attempt: () async throws(S3AttemptFailure) -> T
-    ) async throws(ImagePipelineError) -> T {
+    ) async throws(ImgfnError) -> T {
         let policy = configuration.retryPolicy
         var reason = "no attempt made"
         for attemptNumber in 1...policy.maxAttempts {
             if Task.isCancelled {
-                throw ImagePipelineError(.storeUnavailable, "\(what): cancelled")
+                throw ImgfnError(.storeUnavailable, "\(what): cancelled")
             }
             do {
                 return try await attempt()
@@ -43,11 +43,11 @@ extension S3BlobStore {
             do {
                 try await policy.sleep(policy.delay(beforeRetry: attemptNumber))
             } catch {
-                throw ImagePipelineError(.storeUnavailable, "\(what): cancelled while waiting to retry (\(reason))")
+                throw ImgfnError(.storeUnavailable, "\(what): cancelled while waiting to retry (\(reason))")
             }
         }
         let attempts = policy.maxAttempts == 1 ? "1 attempt" : "\(policy.maxAttempts) attempts"
-        throw ImagePipelineError(.storeUnavailable, "\(what): store unavailable after \(attempts): \(reason)")
+        throw ImgfnError(.storeUnavailable, "\(what): store unavailable after \(attempts): \(reason)")
     }
 
     /// Signs and sends one request for `key` (the bucket itself for nil) and returns the
@@ -111,7 +111,7 @@ extension S3BlobStore {
 
     /// The failure for a response with an error status; reads S3's error document if any.
     func failure(
-        _ response: HTTPClientResponse, what: String, permanentCode: ImagePipelineError.Code
+        _ response: HTTPClientResponse, what: String, permanentCode: ImgfnError.Code
     ) async -> S3AttemptFailure {
         var error = S3ErrorResponse(code: nil, message: nil)
         if let text = try? await response.body.collect(upTo: 64 * 1024) {
@@ -158,11 +158,11 @@ extension S3BlobStore {
     /// `x-amz-meta-NAME` headers, sorted by name.
     static func metadataHeaders(
         _ metadata: [String: String], what: String
-    ) throws(ImagePipelineError) -> [(name: String, value: String)] {
+    ) throws(ImgfnError) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
         for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
             guard !name.isEmpty, name.utf8.allSatisfy(MetadataEncoding.isNameByte) else {
-                throw ImagePipelineError(
+                throw ImgfnError(
                     .invalidOptions,
                     "\(what): metadata name \"\(name)\" must be lower-case letters, digits, \"-\", \"_\" or \".\"")
             }
@@ -174,9 +174,9 @@ extension S3BlobStore {
     /// Refuses header values with control characters before they reach the HTTP client.
     static func validateHeaderValues(
         _ headers: [(name: String, value: String)], what: String
-    ) throws(ImagePipelineError) {
+    ) throws(ImgfnError) {
         for (name, value) in headers where value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
-            throw ImagePipelineError(.invalidOptions, "\(what): \(name) contains control characters")
+            throw ImgfnError(.invalidOptions, "\(what): \(name) contains control characters")
         }
     }
 }

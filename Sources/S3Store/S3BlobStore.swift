@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import ImagePipeline
+import ImgfnBase
 import NIOCore
 import NIOHTTP1
 
@@ -32,7 +32,7 @@ public struct S3BlobStore: BlobStore {
 
     /// GETs the object. Refuses it (`.overLimit`) by its Content-Length before reading the
     /// body, and stops reading a body without one as soon as it passes `maxBytes`.
-    public func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject {
+    public func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
         let what = "GET \(configuration.location(of: key))"
         try Self.validate(key, what: what)
         return try await withRetries(what) { () async throws(S3AttemptFailure) -> StoredObject in
@@ -44,8 +44,10 @@ public struct S3BlobStore: BlobStore {
             if let declared, declared > maxBytes {
                 throw .permanent(Self.overLimit(what, size: declared, maxBytes: maxBytes))
             }
+            if let declared {
+                return try await Self.read(response.body, declared: declared, key: key, headers: response.headers, what: what)
+            }
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(min(declared ?? 0, maxBytes))
             var overLimit = false
             do {
                 for try await buffer in response.body {
@@ -66,9 +68,38 @@ public struct S3BlobStore: BlobStore {
         }
     }
 
+    /// Reads a body of `declared` bytes straight into the source buffer the decoder will read,
+    /// so the object is held once. A body that ends early or runs long is a transport failure
+    /// (retried), never a shorter image.
+    private static func read(
+        _ body: HTTPClientResponse.Body, declared: Int, key: String, headers: HTTPHeaders, what: String
+    ) async throws(S3AttemptFailure) -> StoredObject {
+        let bytes = SourceBytes(capacity: declared)
+        var filled = 0
+        do {
+            for try await buffer in body {
+                guard filled + buffer.readableBytes <= declared else {
+                    throw S3AttemptFailure.transient("\(what): the body is longer than its Content-Length of \(declared)")
+                }
+                buffer.withUnsafeReadableBytes { chunk in
+                    if let start = chunk.baseAddress { (bytes.base + filled).copyMemory(from: start, byteCount: chunk.count) }
+                }
+                filled += buffer.readableBytes
+            }
+        } catch let failure as S3AttemptFailure {
+            throw failure
+        } catch {
+            throw S3AttemptFailure.forTransportError(error, what: what)
+        }
+        guard filled == declared else {
+            throw .transient("\(what): the body ended after \(filled) of its \(declared) bytes")
+        }
+        return StoredObject(info: objectInfo(key: key, size: declared, headers: headers), bytes: bytes)
+    }
+
     /// HEADs the object: nil on 404 (a HEAD response has no body to tell a missing key from a
     /// missing bucket).
-    public func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? {
+    public func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? {
         let what = "HEAD \(configuration.location(of: key))"
         try Self.validate(key, what: what)
         return try await withRetries(what) { () async throws(S3AttemptFailure) -> ObjectInfo? in
@@ -87,7 +118,7 @@ public struct S3BlobStore: BlobStore {
     /// Stores the object in one PUT, so readers see the old object or the new one, never a mix.
     /// Metadata names must be lower-case HTTP token characters; values that are not printable
     /// ASCII are sent RFC 2047-encoded, which S3 decodes.
-    public func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) {
+    public func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
         let what = "PUT \(configuration.location(of: key))"
         try Self.validate(key, what: what)
         var headers: [(name: String, value: String)] = [("Content-Type", attributes.contentType)]
@@ -108,7 +139,7 @@ public struct S3BlobStore: BlobStore {
 
     /// Creates the bucket in the configured region. Succeeds when it exists already and is ours
     /// (`BucketAlreadyOwnedByYou`), so it can run before every test or deployment.
-    public func createBucket() async throws(ImagePipelineError) {
+    public func createBucket() async throws(ImgfnError) {
         let what = "create bucket \(configuration.location(of: nil))"
         var body: [UInt8] = []
         var headers: [(name: String, value: String)] = []
@@ -136,14 +167,14 @@ public struct S3BlobStore: BlobStore {
     }
 
     /// Refuses keys S3 cannot hold: empty (that would address the bucket) or over 1024 bytes.
-    static func validate(_ key: String, what: String) throws(ImagePipelineError) {
+    static func validate(_ key: String, what: String) throws(ImgfnError) {
         guard !key.isEmpty, key.utf8.count <= 1024 else {
-            throw ImagePipelineError(.invalidOptions, "\(what): an S3 key must be 1 to 1024 bytes long")
+            throw ImgfnError(.invalidOptions, "\(what): an S3 key must be 1 to 1024 bytes long")
         }
     }
 
-    static func overLimit(_ what: String, size: Int?, maxBytes: Int) -> ImagePipelineError {
+    static func overLimit(_ what: String, size: Int?, maxBytes: Int) -> ImgfnError {
         let size = size.map { "is \($0) bytes, " } ?? "is "
-        return ImagePipelineError(.overLimit, "\(what): object \(size)over the byte limit of \(maxBytes)")
+        return ImgfnError(.overLimit, "\(what): object \(size)over the byte limit of \(maxBytes)")
     }
 }

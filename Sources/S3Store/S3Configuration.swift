@@ -1,4 +1,4 @@
-import ImagePipeline
+import ImgfnBase
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -64,15 +64,15 @@ public struct S3Configuration: Sendable {
         retryPolicy: S3RetryPolicy = S3RetryPolicy(),
         requestTimeout: Duration = .seconds(30),
         environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws(ImagePipelineError) {
+    ) throws(ImgfnError) {
         guard !bucket.isEmpty, !bucket.contains("/") else {
-            throw ImagePipelineError(.invalidOptions, "S3 bucket name \"\(bucket)\" is empty or contains \"/\"")
+            throw ImgfnError(.invalidOptions, "S3 bucket name \"\(bucket)\" is empty or contains \"/\"")
         }
         let region =
             region ?? [environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]]
             .compactMap { $0 }.first { !$0.isEmpty } ?? "us-east-1"
         guard let credentials = credentials ?? AWSCredentials.fromEnvironment(environment) else {
-            throw ImagePipelineError(
+            throw ImgfnError(
                 .invalidOptions, "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
         }
         self.bucket = bucket
@@ -111,12 +111,12 @@ public struct S3Configuration: Sendable {
         "s3://\(bucket)/\(key ?? "")"
     }
 
-    static func parseEndpoint(_ endpoint: String) throws(ImagePipelineError) -> (String, String, Int?) {
+    static func parseEndpoint(_ endpoint: String) throws(ImgfnError) -> (String, String, Int?) {
         guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty,
             url.path.isEmpty || url.path == "/", url.query == nil
         else {
-            throw ImagePipelineError(
+            throw ImgfnError(
                 .invalidOptions, "S3 endpoint \"\(endpoint)\" is not of the form http(s)://host[:port]")
         }
         let unbracketed = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host

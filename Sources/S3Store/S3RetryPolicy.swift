@@ -1,3 +1,5 @@
+import ImgfnBase
+
 /// How an `S3BlobStore` retries requests that failed in a way that may pass: HTTP 5xx and 429,
 /// S3's `SlowDown`/`RequestTimeout`/`InternalError`/`ServiceUnavailable`, connection failures
 /// and timeouts.

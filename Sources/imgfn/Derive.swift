@@ -1,6 +1,8 @@
 import ArgumentParser
 import FoundationEssentials
 import ImagePipeline
+import ImageService
+import ImgfnBase
 
 #if canImport(Glibc)
 import Glibc
@@ -103,7 +105,7 @@ struct Derive: AsyncParsableCommand {
         for input in inputs {
             var info = stat()
             guard stat(input, &info) == 0 else {
-                throw ExitStatus.report(ImagePipelineError(.inputUnreadable, "cannot open: \(String(cString: strerror(errno)))"), subject: input)
+                throw ExitStatus.report(ImgfnError(.inputUnreadable, "cannot open: \(String(cString: strerror(errno)))"), subject: input)
             }
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 let root = input.hasSuffix("/") ? String(input.dropLast()) : input
@@ -176,9 +178,5 @@ struct InputResult: Sendable {
     var manifestKey: String?
     /// Files of the configuration its format could not hold (`DerivativeSet.Omission.summary`).
     var omitted: [String] = []
-    var error: ImagePipelineError?
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var error: ImgfnError?
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImagePipeline
+import ImgfnBase
 
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +31,7 @@ enum ExitStatus {
         Errors are one line on stderr: imgfn: FILE: REASON
         """
 
-    static func code(for error: ImagePipelineError) -> Int32 {
+    static func code(for error: ImgfnError) -> Int32 {
         switch error.code {
         case .invalidOptions: usage
         case .invalidConfig: badConfig
@@ -46,7 +47,7 @@ enum ExitStatus {
     }
 
     /// Prints `imgfn: SUBJECT: MESSAGE` on stderr and returns the exit code to throw.
-    static func report(_ error: ImagePipelineError, subject: String) -> ExitCode {
+    static func report(_ error: ImgfnError, subject: String) -> ExitCode {
         printError("imgfn: \(subject): \(error.message)")
         return ExitCode(code(for: error))
     }

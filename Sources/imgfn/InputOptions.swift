@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImagePipeline
+import ImgfnBase
 
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +33,7 @@ struct Input {
     /// How errors name it.
     var displayName: String { isStdin ? "<stdin>" : path }
 
-    func read(limits: DecodeLimits) throws(ImagePipelineError) -> SourceBytes {
+    func read(limits: DecodeLimits) throws(ImgfnError) -> SourceBytes {
         isStdin
             ? try SourceBytes.read(fileDescriptor: STDIN_FILENO, maxBytes: limits.maxBytes)
             : try SourceBytes.read(path: path, maxBytes: limits.maxBytes)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import FoundationEssentials
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import S3Store
 
 #if canImport(Glibc)
@@ -55,8 +57,8 @@ struct Invoke: AsyncParsableCommand {
         let decoded: DecodedEvent
         do {
             payload = try Input(path: event).read(limits: DecodeLimits(maxBytes: 6 << 20))
-            decoded = try payload.withUnsafeBytes { (raw) throws(ImagePipelineError) in try EventDecoder.decode(raw) }
-        } catch let error as ImagePipelineError {
+            decoded = try payload.withUnsafeBytes { (raw) throws(ImgfnError) in try EventDecoder.decode(raw) }
+        } catch let error as ImgfnError {
             throw ExitStatus.report(error, subject: event == "-" ? "<stdin>" : event)
         }
         let handler = Handler(pipeline: pipeline, store: try makeStores())
@@ -81,7 +83,7 @@ struct Invoke: AsyncParsableCommand {
         let fixedBucket = String(store.dropFirst("s3://".count)).split(separator: "/").first.map(String.init)
         let (endpoint, region) = (self.endpoint, self.region)
         let addressing: S3Configuration.Addressing? = pathStyle ? .pathStyle : nil
-        @Sendable func configuration(_ bucket: String) throws(ImagePipelineError) -> S3Configuration {
+        @Sendable func configuration(_ bucket: String) throws(ImgfnError) -> S3Configuration {
             try S3Configuration(bucket: bucket, region: region, endpoint: endpoint, addressing: addressing)
         }
         do {
@@ -90,7 +92,7 @@ struct Invoke: AsyncParsableCommand {
             throw ExitStatus.report(error, subject: store)
         }
         return { bucket in
-            switch Result(catching: { () throws(ImagePipelineError) in try configuration(fixedBucket ?? bucket) }) {
+            switch Result(catching: { () throws(ImgfnError) in try configuration(fixedBucket ?? bucket) }) {
             case .success(let configuration): S3BlobStore(configuration: configuration)
             case .failure(let error): UnusableStore(error: error)
             }
@@ -121,13 +123,13 @@ func loadConfiguredPipeline(_ config: String?, adjust: (inout PipelineConfig) ->
         var parsed = PipelineConfig.default
         if let config {
             let bytes = try SourceBytes.read(path: config, maxBytes: 1 << 20)
-            parsed = try bytes.withUnsafeBytes { (raw) throws(ImagePipelineError) in
+            parsed = try bytes.withUnsafeBytes { (raw) throws(ImgfnError) in
                 try PipelineConfig.parse(json: raw, baseDirectory: directory)
             }
         }
         adjust(&parsed)
         return try Pipeline(parsed, baseDirectory: directory)
-    } catch let error as ImagePipelineError {
+    } catch let error as ImgfnError {
         throw ExitStatus.report(error, subject: config ?? "configuration")
     }
 }
@@ -168,8 +170,8 @@ struct Events: ParsableCommand {
 /// A store whose configuration failed (e.g. an event names an invalid bucket): every call
 /// reports that, as a failure of the record rather than of the process.
 struct UnusableStore: BlobStore {
-    let error: ImagePipelineError
-    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject { throw error }
-    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? { throw error }
-    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) { throw error }
+    let error: ImgfnError
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject { throw error }
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? { throw error }
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) { throw error }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImagePipeline
+import ImgfnBase
 
 #if canImport(Glibc)
 import Glibc

@@ -1,9 +1,11 @@
 import ImagePipeline
+import ImgfnBase
 import Testing
+import TestSupport
 
 @Suite struct BadInputTests {
     @Test(arguments: [
-        ("bad/empty.jpg", ImagePipelineError.Code.emptyInput, "empty"),
+        ("bad/empty.jpg", ImgfnError.Code.emptyInput, "empty"),
         ("bad/random.jpg", .unsupportedFormat, "not a supported image (unrecognised data)"),
         ("bad/text.jpg", .unsupportedFormat, "not a supported image (text)"),
         ("bad/vector.jpg", .unsupportedFormat, "not a supported image (SVG)"),
@@ -12,8 +14,8 @@ import Testing
         ("bad/bomb.jpg", .overLimit, "30000×30000 (900 MP), over the pixel limit of 100 MP"),
         ("bad/bomb.png", .overLimit, "30000×30000 (900 MP), over the pixel limit of 100 MP"),
     ])
-    func badInputFailsWithItsReason(_ fixture: String, _ code: ImagePipelineError.Code, _ reason: String) throws {
-        let error = #expect(throws: ImagePipelineError.self) {
+    func badInputFailsWithItsReason(_ fixture: String, _ code: ImgfnError.Code, _ reason: String) throws {
+        let error = #expect(throws: ImgfnError.self) {
             try ImageResizer.resize(try Fixtures.bytes(fixture), .init(width: 100))
         }
         #expect(error?.code == code)
@@ -24,7 +26,7 @@ import Testing
 
     @Test func pixelLimitIsConfigurable() throws {
         let limits = DecodeLimits(maxPixels: 2_000_000)  // the photo is 2.46 MP
-        let error = #expect(throws: ImagePipelineError.self) {
+        let error = #expect(throws: ImgfnError.self) {
             try ImageResizer.info(of: try Fixtures.bytes(Fixtures.photo), limits: limits)
         }
         #expect(error?.code == .overLimit)
@@ -32,7 +34,7 @@ import Testing
     }
 
     @Test func byteLimitIsCheckedBeforeReading() throws {
-        let error = #expect(throws: ImagePipelineError.self) {
+        let error = #expect(throws: ImgfnError.self) {
             try SourceBytes.read(path: Fixtures.path(Fixtures.photo), maxBytes: 100_000)
         }
         #expect(error?.code == .overLimit)
@@ -40,7 +42,7 @@ import Testing
     }
 
     @Test func frameLimitIsChecked() throws {
-        let error = #expect(throws: ImagePipelineError.self) {
+        let error = #expect(throws: ImgfnError.self) {
             try ImageResizer.info(of: try Fixtures.bytes("formats/animated.gif"), limits: .init(maxFrames: 2))
         }
         #expect(error?.code == .overLimit)
@@ -48,7 +50,7 @@ import Testing
     }
 
     @Test func missingFileIsUnreadable() throws {
-        let error = #expect(throws: ImagePipelineError.self) {
+        let error = #expect(throws: ImgfnError.self) {
             try SourceBytes.read(path: Fixtures.path("no/such/file.jpg"), maxBytes: 1000)
         }
         #expect(error?.code == .inputUnreadable)

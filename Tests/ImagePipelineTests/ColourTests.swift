@@ -1,5 +1,7 @@
 import ImagePipeline
+import ImgfnBase
 import Testing
+import TestSupport
 
 /// The bars fixtures are red, green, blue and white patches, 64 px wide each; resized to 128
 /// wide (32 high), the patch centres are at x = 16, 48, 80, 112, y = 16.

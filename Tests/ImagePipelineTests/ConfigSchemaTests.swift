@@ -1,6 +1,7 @@
 import Foundation
-@testable import ImagePipeline
 import Testing
+import TestSupport
+@testable import ImagePipeline
 
 /// Keeps `Schemas/pipeline-config.schema.json` and the configuration loader in step: a config
 /// built from every property of the schema (with its example value) must load, and the keys the

@@ -1,6 +1,8 @@
 import Foundation
-@testable import ImagePipeline
+import ImgfnBase
 import Testing
+import TestSupport
+@testable import ImagePipeline
 
 @Suite struct DeriveTests {
     static let pngSet = #"""
@@ -103,7 +105,7 @@ import Testing
     @Test func aFailingStepFailsTheSourceAndNamesIt() throws {
         let json = #"{"derivatives": [{"name": "a", "width": 100, "formats": ["jpeg"], "steps": [{"op": "extract", "left": 5000, "width": 10, "height": 10}]}]}"#
         let pipeline = try PipelineConfig.load(json: Array(json.utf8))
-        let error = #expect(throws: ImagePipelineError.self) { try pipeline.derive(try Fixtures.bytes(Fixtures.photo)) }
+        let error = #expect(throws: ImgfnError.self) { try pipeline.derive(try Fixtures.bytes(Fixtures.photo)) }
         #expect(error?.message.contains("lies outside") == true)
     }
 

@@ -1,5 +1,7 @@
 import ImagePipeline
+import ImgfnBase
 import Testing
+import TestSupport
 
 @Suite struct FitTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -73,7 +75,7 @@ import Testing
         ResizeOptions(), ResizeOptions(width: 0), ResizeOptions(height: -1), ResizeOptions(width: 200_000),
     ])
     func invalidGeometryIsRefused(_ options: ResizeOptions) throws {
-        let error = #expect(throws: ImagePipelineError.self) {
+        let error = #expect(throws: ImgfnError.self) {
             try ImageResizer.resize(try Fixtures.bytes(Fixtures.photo), options)
         }
         #expect(error?.code == .invalidOptions)

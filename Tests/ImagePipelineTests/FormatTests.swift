@@ -1,5 +1,7 @@
 import ImagePipeline
+import ImgfnBase
 import Testing
+import TestSupport
 
 @Suite struct FormatTests {
     @Test(arguments: [
@@ -64,7 +66,7 @@ import Testing
         EncodeOptions(format: .avif, effort: 10),
     ])
     func invalidEncodeOptionsAreRefused(_ encode: EncodeOptions) throws {
-        let error = #expect(throws: ImagePipelineError.self) {
+        let error = #expect(throws: ImgfnError.self) {
             try ImageResizer.resize(try Fixtures.bytes(Fixtures.photo), .init(width: 10), encode: encode)
         }
         #expect(error?.code == .invalidOptions)

@@ -1,5 +1,6 @@
 import ImagePipeline
 import Testing
+import TestSupport
 
 @Suite struct MetadataTests {
     /// Marker segments of a JPEG before its first scan: (marker, payload).

@@ -1,5 +1,7 @@
 import ImagePipeline
+import ImgfnBase
 import Testing
+import TestSupport
 
 @Suite struct OrientationTests {
     /// Every fixture stores its pixels transformed and tags EXIF orientation 1–8 so that it

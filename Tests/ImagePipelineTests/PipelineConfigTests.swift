@@ -1,8 +1,11 @@
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import Testing
+import TestSupport
 
 @Suite struct PipelineConfigTests {
-    func load(_ json: String) throws(ImagePipelineError) -> Pipeline {
+    func load(_ json: String) throws(ImgfnError) -> Pipeline {
         try PipelineConfig.load(json: Array(json.utf8), baseDirectory: Fixtures.root)
     }
 

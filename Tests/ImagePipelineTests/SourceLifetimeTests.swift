@@ -1,6 +1,8 @@
 import ImagePipeline
+import ImgfnBase
 import Synchronization
 import Testing
+import TestSupport
 
 /// A step that notes, when it runs, whether the source bytes it watches are still allocated.
 /// Steps run after the shared decode, while the derivatives are prepared.
@@ -8,9 +10,9 @@ struct SourceProbeStep: PipelineStep {
     static let op = "probe-source"
     private static let state = Mutex<(watched: WeakSource, seenAlive: [Bool])>((WeakSource(), []))
 
-    init(parameters: ConfigReader) throws(ImagePipelineError) {}
+    init(parameters: ConfigReader) throws(ImgfnError) {}
 
-    func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         Self.state.withLock { $0.seenAlive.append($0.watched.value != nil) }
         return image
     }

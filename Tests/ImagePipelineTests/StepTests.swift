@@ -1,16 +1,18 @@
 import ImagePipeline
+import ImgfnBase
 import Testing
+import TestSupport
 
 /// A step defined outside ImagePipeline, to prove the plug point: inverts the colour bands.
 struct InvertStep: PipelineStep {
     static let op = "invert"
     let strength: Double
 
-    init(parameters: ConfigReader) throws(ImagePipelineError) {
+    init(parameters: ConfigReader) throws(ImgfnError) {
         strength = parameters.double("strength", in: 0...1) ?? 1
     }
 
-    func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         let colourBands = image.hasAlpha ? image.bands - 1 : image.bands
         let multiply = Array(repeating: 1 - 2 * strength, count: colourBands) + (image.hasAlpha ? [1] : [])
         let add = Array(repeating: 255 * strength, count: colourBands) + (image.hasAlpha ? [0] : [])
@@ -41,7 +43,7 @@ struct InvertStep: PipelineStep {
     }
 
     @Test func unregisteredStepsAreRefusedAtLoad() {
-        #expect(throws: ImagePipelineError.self) {
+        #expect(throws: ImgfnError.self) {
             try derive("colour/bars.png", width: 128, steps: #"{"op": "invert"}"#)
         }
     }

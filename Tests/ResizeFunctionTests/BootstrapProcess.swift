@@ -1,5 +1,7 @@
 import Foundation
+import ImgfnBase
 import Testing
+import TestSupport
 
 /// The built `bootstrap` running as a child process against a `RuntimeAPIServer`, with its
 /// standard output and error captured to files.
@@ -14,11 +16,7 @@ final class BootstrapProcess: @unchecked Sendable {
     private let errorPath: String
 
     /// The `bootstrap` executable beside this test bundle in the build directory.
-    static let executable: String = {
-        let me =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("bootstrap").path
-    }()
+    static let executable = BuiltProducts.path(of: "bootstrap")
 
     /// Starts the bootstrap with a clean environment: only `environment`, the Runtime API
     /// address and what the dynamic loader needs (never the caller's AWS credentials).

@@ -1,5 +1,7 @@
 import Foundation
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import Testing
 
 /// The real `bootstrap` as a child process against a Runtime API server in this process,

@@ -1,5 +1,7 @@
 import Foundation
+import ImgfnBase
 import Testing
+import TestSupport
 
 /// One test's world: a directory used as the bucket (`IMGFN_STORE=file://…`), a Runtime API
 /// server and the `bootstrap` talking to it. `run` always stops both, also when the test fails.
@@ -13,11 +15,7 @@ struct Harness {
     /// A small derivative set, so each image costs little: 64 px wide, JPEG and WebP.
     static let smallConfig = #"{"derivatives": [{"name": "w64", "width": 64, "formats": ["jpeg", "webp"]}]}"#
 
-    static let fixtures: String = {
-        var path = #filePath
-        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
-        return path + "/Fixtures"
-    }()
+    static let fixtures = Fixtures.root
 
     /// Copies `sources` (bucket key → fixture path below `Fixtures/`) into a new bucket
     /// directory, starts the server and the bootstrap with `environment` (defaults: that

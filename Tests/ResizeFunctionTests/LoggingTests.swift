@@ -1,5 +1,5 @@
+import ImageService
 import Testing
-
 @testable import ImagePipeline
 @testable import ResizeFunction
 

@@ -1,4 +1,5 @@
 import Foundation
+import ImgfnBase
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,10 @@
 import Foundation
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import S3Store
 import Testing
+import TestSupport
 
 /// The handler end to end against a real S3-protocol server (moto), through the S3 store:
 /// what the Lambda function does with an upload event.
@@ -11,10 +14,7 @@ struct HandlerS3Tests {
         {"derivatives": [{"name": "w64", "width": 64, "formats": ["jpeg", "webp"]}, {"name": "w32", "width": 32, "formats": ["png"]}]}
         """#.utf8))
 
-    static func fixture(_ path: String) -> [UInt8] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return [UInt8](FileManager.default.contents(atPath: root.appendingPathComponent("Fixtures/\(path)").path)!)
-    }
+    static func fixture(_ path: String) -> [UInt8] { Fixtures.array(path) }
 
     func event(_ key: String, size: Int) throws -> DecodedEvent {
         try EventDecoder.decode(Array(EventSamples.make(.sqs, bucket: S3TestServers.bucket, key: key, size: size).utf8))
@@ -106,8 +106,7 @@ struct HandlerS3Tests {
         let photo = Self.fixture("formats/progressive.jpg")
         try await store.put("uploads/cli/progressive.jpg", bytes: photo, attributes: BlobAttributes(contentType: "image/jpeg"))
         let event = EventSamples.make(.eventBridge, bucket: S3TestServers.bucket, key: "uploads/cli/progressive.jpg", size: photo.count)
-        let me = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let imgfn = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("imgfn").path
+        let imgfn = BuiltProducts.path(of: "imgfn")
         let credentials = S3TestServers.environment.map { "\($0.key)=\($0.value)" }
         let result = try ChildProcess.run(
             credentials + [imgfn, "invoke", "--event", "-", "--store", "s3://", "--endpoint", servers.motoEndpoint, "--path-style"],

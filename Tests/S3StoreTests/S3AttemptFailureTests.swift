@@ -1,12 +1,12 @@
 import ImagePipeline
+import ImgfnBase
 import Testing
-
 @testable import S3Store
 
 @Suite struct S3AttemptFailureTests {
     enum Kind: Equatable {
         case transient
-        case permanent(ImagePipelineError.Code)
+        case permanent(ImgfnError.Code)
     }
 
     static func kind(_ status: Int, _ code: String?) -> Kind {

@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import ImagePipeline
+import ImgfnBase
 import NIOCore
 import Testing
-
 @testable import S3Store
 
 #if canImport(Glibc)
@@ -73,7 +73,7 @@ struct S3BlobStoreTests {
     }
 
     @Test func getOfAMissingKeyIsNotFound() async throws {
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             _ = try await servers.store().get("no/such/key.jpg", maxBytes: 100)
         }
         #expect(error?.code == .notFound)
@@ -82,7 +82,7 @@ struct S3BlobStoreTests {
     }
 
     @Test func getInAMissingBucketIsNotFound() async throws {
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             _ = try await servers.store(bucket: "no-such-bucket").get("k.jpg", maxBytes: 100)
         }
         #expect(error?.code == .notFound)
@@ -94,7 +94,7 @@ struct S3BlobStoreTests {
         try await store.put(
             "big/one.bin", bytes: [UInt8](repeating: 7, count: 10_000),
             attributes: BlobAttributes(contentType: "application/octet-stream"))
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             _ = try await store.get("big/one.bin", maxBytes: 9_999)
         }
         #expect(error?.code == .overLimit)
@@ -109,7 +109,7 @@ struct S3BlobStoreTests {
             attributes: BlobAttributes(contentType: "application/octet-stream"))
         try await servers.setProxyRules([["match": "big/chunked", "times": -1, "action": "chunked"]])
         let store = try servers.store(throughProxy: true)
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             _ = try await store.get("big/chunked.bin", maxBytes: 4_000)
         }
         #expect(error?.code == .overLimit)
@@ -138,7 +138,7 @@ struct S3BlobStoreTests {
         try await servers.setProxyRules([rule])
         let sleeps = RecordingSleeps()
         let store = try servers.store(throughProxy: true, retryPolicy: sleeps.policy(maxAttempts: 4))
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             _ = try await store.get("always/failing.jpg", maxBytes: 100)
         }
         #expect(error?.code == .storeUnavailable)
@@ -153,7 +153,7 @@ struct S3BlobStoreTests {
         try await servers.setProxyRules([["match": "head/failing", "times": -1, "status": 502]])
         let sleeps = RecordingSleeps()
         let store = try servers.store(throughProxy: true, retryPolicy: sleeps.policy(maxAttempts: 3))
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             _ = try await store.head("head/failing.jpg")
         }
         #expect(error?.code == .storeUnavailable)
@@ -164,7 +164,7 @@ struct S3BlobStoreTests {
         try await servers.setProxyRules([["match": "forbidden", "times": -1, "status": 403, "code": "AccessDenied"]])
         let sleeps = RecordingSleeps()
         let store = try servers.store(throughProxy: true, retryPolicy: sleeps.policy(maxAttempts: 4))
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             try await store.put(
                 "forbidden/x.jpg", bytes: [1, 2, 3], attributes: BlobAttributes(contentType: "image/jpeg"))
         }
@@ -174,7 +174,7 @@ struct S3BlobStoreTests {
         #expect(try await servers.proxyLog().count == 1)
         #expect(sleeps.delays.isEmpty)
         // A 403 on HEAD has no body, the status alone decides.
-        let headError = await #expect(throws: ImagePipelineError.self) { _ = try await store.head("forbidden/y.jpg") }
+        let headError = await #expect(throws: ImgfnError.self) { _ = try await store.head("forbidden/y.jpg") }
         #expect(headError?.code == .accessDenied)
     }
 
@@ -184,14 +184,14 @@ struct S3BlobStoreTests {
         ])
         let sleeps = RecordingSleeps()
         let store = try servers.store(throughProxy: true, retryPolicy: sleeps.policy(maxAttempts: 4))
-        let putError = await #expect(throws: ImagePipelineError.self) {
+        let putError = await #expect(throws: ImgfnError.self) {
             try await store.put("bad/request.jpg", bytes: [1], attributes: BlobAttributes(contentType: "image/jpeg"))
         }
         #expect(putError?.code == .outputUnwritable)
         #expect(
             putError?.message
                 == "PUT s3://imgfn-tests/bad/request.jpg: HTTP 400 InvalidArgument: injected by fault_proxy.py")
-        let getError = await #expect(throws: ImagePipelineError.self) {
+        let getError = await #expect(throws: ImgfnError.self) {
             _ = try await store.get("bad/request.jpg", maxBytes: 10)
         }
         #expect(getError?.code == .inputUnreadable)
@@ -214,7 +214,7 @@ struct S3BlobStoreTests {
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
         let client = ownClient ? HTTPClient(configuration: clientConfiguration) : HTTPClient.shared
         let started = ContinuousClock.now
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             _ = try await S3BlobStore(configuration: configuration, httpClient: client).head("any.jpg")
         }
         if ownClient {
@@ -231,7 +231,7 @@ struct S3BlobStoreTests {
         let sleeps = RecordingSleeps()
         let store = try servers.store(
             throughProxy: true, retryPolicy: sleeps.policy(maxAttempts: 2), requestTimeout: .milliseconds(300))
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             _ = try await store.get("slow/answer.jpg", maxBytes: 100)
         }
         #expect(error?.code == .storeUnavailable)
@@ -302,19 +302,19 @@ struct S3BlobStoreTests {
     @Test func invalidRequestsAreRefusedBeforeSending() async throws {
         try await servers.setProxyRules([])
         let store = try servers.store(throughProxy: true)
-        let badName = await #expect(throws: ImagePipelineError.self) {
+        let badName = await #expect(throws: ImgfnError.self) {
             try await store.put(
                 "meta/bad.txt", bytes: [1],
                 attributes: BlobAttributes(contentType: "text/plain", metadata: ["Bad Name": "x"]))
         }
         #expect(badName?.code == .invalidOptions)
-        let controlCharacter = await #expect(throws: ImagePipelineError.self) {
+        let controlCharacter = await #expect(throws: ImgfnError.self) {
             try await store.put(
                 "meta/bad.txt", bytes: [1], attributes: BlobAttributes(contentType: "text/plain\r\nX-Evil: 1"))
         }
         #expect(controlCharacter?.code == .invalidOptions)
         for key in ["", String(repeating: "k", count: 1025)] {
-            let badKey = await #expect(throws: ImagePipelineError.self) { _ = try await store.get(key, maxBytes: 1) }
+            let badKey = await #expect(throws: ImgfnError.self) { _ = try await store.get(key, maxBytes: 1) }
             #expect(badKey?.code == .invalidOptions)
         }
         #expect(try await servers.proxyLog().isEmpty)

@@ -1,6 +1,6 @@
 import ImagePipeline
+import ImgfnBase
 import Testing
-
 @testable import S3Store
 
 @Suite struct S3ConfigurationTests {
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func missingCredentialsAreAnError() {
-        let error = #expect(throws: ImagePipelineError.self) {
+        let error = #expect(throws: ImgfnError.self) {
             _ = try S3Configuration(bucket: "b-1", environment: ["AWS_ACCESS_KEY_ID": "AKID"])
         }
         #expect(error?.code == .invalidOptions)
@@ -75,7 +75,7 @@ import Testing
 
     @Test(arguments: ["ftp://host", "http://", "127.0.0.1:9000", "http://host/prefix", "http://host?x=1"])
     func badEndpointsAreRefused(_ endpoint: String) {
-        let error = #expect(throws: ImagePipelineError.self) {
+        let error = #expect(throws: ImgfnError.self) {
             _ = try S3Configuration(bucket: "b-1", endpoint: endpoint, environment: Self.environment)
         }
         #expect(error?.code == .invalidOptions)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import ImagePipeline
+import ImgfnBase
 import NIOCore
 import S3Store
 import Synchronization

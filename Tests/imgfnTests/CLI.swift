@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `imgfn` binary as a child process and reports what it did.
 enum CLI {
@@ -10,16 +11,9 @@ enum CLI {
     }
 
     /// The `imgfn` executable beside this test bundle in the build directory.
-    static let executable: String = {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("imgfn").path
-    }()
+    static let executable = BuiltProducts.path(of: "imgfn")
 
-    static let fixtures: String = {
-        var path = #filePath
-        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
-        return path + "/Fixtures"
-    }()
+    static let fixtures = Fixtures.root
 
     /// Runs `imgfn ARGS` with standard input read from `stdinPath` (default /dev/null).
     static func run(_ arguments: [String], stdinPath: String = "/dev/null") throws -> Result {

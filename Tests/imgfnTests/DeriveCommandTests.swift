@@ -1,5 +1,7 @@
 import Foundation
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import Testing
 
 @Suite struct DeriveCommandTests {

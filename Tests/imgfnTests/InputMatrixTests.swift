@@ -1,6 +1,9 @@
 import Foundation
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import Testing
+import TestSupport
 
 /// Every input through every path: each committed fixture and each realistic generated one
 /// (`Fixtures/make-matrix-fixtures.py`: 12 MP sideways phone photos for every EXIF orientation,

@@ -1,5 +1,6 @@
 import Foundation
 import ImagePipeline
+import ImageService
 import Testing
 
 @Suite struct InvokeCommandTests {

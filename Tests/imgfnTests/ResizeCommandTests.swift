@@ -1,5 +1,6 @@
 import Foundation
 import ImagePipeline
+import ImgfnBase
 import Testing
 
 @Suite struct ResizeCommandTests {

@@ -1,5 +1,6 @@
 import Foundation
 import ImagePipeline
+import ImgfnBase
 
 /// The photos the harness measures: the committed 2.5 MP fixture plus the large real photos
 /// `scripts/fetch-bench-photos.sh` puts in `Fixtures/large/` (see Fixtures/README.md).

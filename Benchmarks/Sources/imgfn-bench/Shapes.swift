@@ -1,5 +1,6 @@
 import Foundation
 import ImagePipeline
+import ImageService
 
 /// The default set on inputs of unusual shape, against the same photo upright, in the same
 /// rounds: a 12 MP phone photo stored sideways (EXIF orientation 6) and two 50:1 panoramas

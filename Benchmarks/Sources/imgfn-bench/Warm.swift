@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Histogram
 import ImagePipeline
+import ImgfnBase
 
 /// In-process, warm: the source bytes already in memory (as a warm function has them after its
 /// S3 GET), libvips started, output encoded to memory. Latency per image one at a time, then

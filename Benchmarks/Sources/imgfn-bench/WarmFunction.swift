@@ -1,5 +1,6 @@
 import Foundation
 import ImagePipeline
+import ImageService
 
 #if canImport(Glibc)
 import Glibc

@@ -39,7 +39,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// A short name of the value's JSON type, for error messages.
-    var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import ImgfnBase
 
 extension PipelineConfig {
     /// Parses and validates a configuration document.
@@ -7,26 +8,26 @@ extension PipelineConfig {
     ///   `derivatives[2].width: must be 1…16384, got 0; encode.webp.speed: unknown key`.
     public static func load(
         json: some Collection<UInt8>, registry: StepRegistry = .builtIn, baseDirectory: String? = nil
-    ) throws(ImagePipelineError) -> Pipeline {
+    ) throws(ImgfnError) -> Pipeline {
         try Pipeline(parse(json: json, baseDirectory: baseDirectory), registry: registry, baseDirectory: baseDirectory)
     }
 
     /// Parses and checks a configuration document without making its steps (see `load`):
     /// for callers that adjust it before building the `Pipeline`.
-    public static func parse(json: some Collection<UInt8>, baseDirectory: String? = nil) throws(ImagePipelineError) -> PipelineConfig {
+    public static func parse(json: some Collection<UInt8>, baseDirectory: String? = nil) throws(ImgfnError) -> PipelineConfig {
         let root: JSONValue
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: Data(json))
         } catch {
-            throw ImagePipelineError(.invalidConfig, "configuration is not valid JSON: \(describe(error))")
+            throw ImgfnError(.invalidConfig, "configuration is not valid JSON: \(describe(error))")
         }
         guard case .object(let object) = root else {
-            throw ImagePipelineError(.invalidConfig, "configuration must be a JSON object, not \(root.typeName)")
+            throw ImgfnError(.invalidConfig, "configuration must be a JSON object, not \(root.typeName)")
         }
         let problems = ConfigReader.Problems()
         let reader = ConfigReader(object, path: "", problems: problems, baseDirectory: baseDirectory)
         let config = parse(reader)
-        if !problems.list.isEmpty { throw ImagePipelineError(.invalidConfig, problems.list.joined(separator: "; ")) }
+        if !problems.list.isEmpty { throw ImgfnError(.invalidConfig, problems.list.joined(separator: "; ")) }
         return config
     }
 

@@ -1,4 +1,5 @@
 import CVips
+import ImgfnBase
 
 /// Opens inputs for the pipeline: header first, limits checked, then pixels with shrink-on-load.
 ///
@@ -12,10 +13,10 @@ enum ImageDecoder {
 
     /// Reads and checks the header of `source`: sniffs the format, refuses what is over `limits`.
     /// No pixel buffer is allocated. Returns the info and the (lazy, header-only) image.
-    static func open(_ source: SourceBytes, limits: DecodeLimits) throws(ImagePipelineError) -> (ImageInfo, VipsImage) {
+    static func open(_ source: SourceBytes, limits: DecodeLimits) throws(ImgfnError) -> (ImageInfo, VipsImage) {
         try SourceBytes.checkSize(source.count, maxBytes: limits.maxBytes)
         guard let format = ImageFormat.sniff(source.prefix(4096)) else {
-            throw ImagePipelineError(
+            throw ImgfnError(
                 .unsupportedFormat,
                 "not a supported image (\(ImageFormat.describeUnsupported(source.prefix(4096)))); accepted: JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF")
         }
@@ -27,19 +28,19 @@ enum ImageDecoder {
         let info = describe(image, format: format, bytes: source.count)
         try check(info, against: limits)
         if format == .jpeg && !source.withUnsafeBytes(JPEGStructure.hasEndOfImage) {
-            throw ImagePipelineError(.corruptImage, "truncated JPEG: the data ends before the end-of-image marker")
+            throw ImgfnError(.corruptImage, "truncated JPEG: the data ends before the end-of-image marker")
         }
         return (info, image)
     }
 
-    static func check(_ info: ImageInfo, against limits: DecodeLimits) throws(ImagePipelineError) {
+    static func check(_ info: ImageInfo, against limits: DecodeLimits) throws(ImgfnError) {
         if info.framePixels > limits.maxPixels {
-            throw ImagePipelineError(
+            throw ImgfnError(
                 .overLimit,
                 "image is \(info.width)×\(info.height) (\(megapixels(info.framePixels)) MP), over the pixel limit of \(megapixels(limits.maxPixels)) MP")
         }
         if info.frames > limits.maxFrames {
-            throw ImagePipelineError(.overLimit, "image has \(info.frames) frames, over the frame limit of \(limits.maxFrames)")
+            throw ImgfnError(.overLimit, "image has \(info.frames) frames, over the frame limit of \(limits.maxFrames)")
         }
     }
 
@@ -80,7 +81,7 @@ enum ImageDecoder {
     /// otherwise: the base every derivative of a set is resized from (`Resizer.Input.decoded`).
     /// Its pixels are as stored, with the source's EXIF orientation kept as the `orientation`
     /// field: a resize of it comes out upright.
-    static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, shrink: Int) throws(ImagePipelineError) -> VipsImage {
+    static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, shrink: Int) throws(ImgfnError) -> VipsImage {
         let options = switch (info.format, shrink) {
         case (_, ...1): ""
         case (.jpeg, _): "shrink=\(shrink)"

@@ -1,4 +1,5 @@
 import CVips
+import ImgfnBase
 
 /// Decoded pixels, 8-bit, interleaved, row-major: for comparing images (tests, quality checks).
 public struct PixelBuffer: Sendable, Equatable {
@@ -14,15 +15,15 @@ public struct PixelBuffer: Sendable, Equatable {
 
     /// The whole image decoded the way the pipeline sees it: upright, 8-bit sRGB (or grey),
     /// embedded profile applied, alpha kept. No shrink-on-load.
-    public static func decode(_ source: SourceBytes, limits: DecodeLimits = .default) throws(ImagePipelineError) -> PixelBuffer {
+    public static func decode(_ source: SourceBytes, limits: DecodeLimits = .default) throws(ImgfnError) -> PixelBuffer {
         try PixelBuffer(VipsImage.decode(source, limits: limits))
     }
 
     /// The pixels of `image` (computed now).
-    public init(_ image: VipsImage) throws(ImagePipelineError) {
+    public init(_ image: VipsImage) throws(ImgfnError) {
         var size = 0
         guard let memory = vips_image_write_to_memory(image.pointer, &size) else {
-            throw ImagePipelineError(.corruptImage, "cannot decode: \(VipsError.take())")
+            throw ImgfnError(.corruptImage, "cannot decode: \(VipsError.take())")
         }
         defer { g_free(memory) }
         width = image.width

@@ -1,6 +1,7 @@
 import CVips
 import Dispatch
 import FoundationEssentials
+import ImgfnBase
 import Synchronization
 
 extension Pipeline {
@@ -15,8 +16,8 @@ extension Pipeline {
     ///
     /// `source` is let go as soon as it is decoded: when the caller passes its last reference
     /// (`derive(consume bytes)`), the encoded bytes are freed before the derivatives are made.
-    /// - Throws: `ImagePipelineError` for the first derivative that failed; nothing is stored.
-    public func derive(_ source: consuming SourceBytes, jobs: Int? = nil) throws(ImagePipelineError) -> DerivativeSet {
+    /// - Throws: `ImgfnError` for the first derivative that failed; nothing is stored.
+    public func derive(_ source: consuming SourceBytes, jobs: Int? = nil) throws(ImgfnError) -> DerivativeSet {
         let clock = ContinuousClock()
         let start = clock.now
         let (info, _) = try ImageDecoder.open(source, limits: config.source.limits)
@@ -65,13 +66,13 @@ extension Pipeline {
         }
         let order = tasks.indices.sorted { tasks[$0].cost > tasks[$1].cost }
         let planned = tasks
-        let results = Mutex<[Int: Result<EncodedImage, ImagePipelineError>]>([:])
+        let results = Mutex<[Int: Result<EncodedImage, ImgfnError>]>([:])
         let shared = UncheckedSendable(images)
         let config = self.config
         let encode = { @Sendable (taskIndex: Int) in
             let task = planned[taskIndex]
             let derivative = derivatives[task.derivative]
-            let result = Result { () throws(ImagePipelineError) -> EncodedImage in
+            let result = Result { () throws(ImgfnError) -> EncodedImage in
                 try ImageEncoder.encode(
                     shared.value[task.derivative], as: task.format, config.encodeOptions(for: derivative, format: task.format),
                     background: derivative.resize.background)
@@ -94,7 +95,7 @@ extension Pipeline {
             switch encoded[i] {
             case .success(let image)?: files.append(DerivativeSet.File(name: derivatives[task.derivative].name, image: image))
             case .failure(let error)?: throw error
-            case nil: throw ImagePipelineError(.encodeFailed, "\(derivatives[task.derivative].name) was not encoded")
+            case nil: throw ImgfnError(.encodeFailed, "\(derivatives[task.derivative].name) was not encoded")
             }
         }
         let end = clock.now
@@ -107,7 +108,7 @@ extension Pipeline {
     /// `precise` resizes in floating point and rounds once, back to 8 bits.
     static func prepare(
         _ derivative: DerivativeSpec, steps: [any PipelineStep], from base: VipsImage, precise: Bool = false
-    ) throws(ImagePipelineError) -> VipsImage {
+    ) throws(ImgfnError) -> VipsImage {
         var image: VipsImage
         if precise {
             // +0.5 now, so that the resize's final (truncating) cast to 8 bits rounds to nearest;
@@ -123,7 +124,7 @@ extension Pipeline {
     }
 
     /// A 16-px-wide WebP data URI and the dominant colour, from the decoded base.
-    static func preview(of base: VipsImage) throws(ImagePipelineError) -> (String, String) {
+    static func preview(of base: VipsImage) throws(ImgfnError) -> (String, String) {
         let tiny = try Resizer.resize(.decoded(base), options: ResizeOptions(width: 16, height: 16)).flattened(onto: .white)
         let webp = try ImageEncoder.encode(tiny, as: .webp, EncodeOptions(quality: 50), background: .white)
         let uri = "data:image/webp;base64," + Data(webp.bytes).base64EncodedString()
@@ -154,12 +155,6 @@ extension PixelBuffer {
             return digits.count == 1 ? "0" + digits : digits
         }
         return "#" + hex.joined()
-    }
-}
-
-extension Duration {
-    var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }
 

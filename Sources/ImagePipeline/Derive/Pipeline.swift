@@ -1,4 +1,5 @@
 import FoundationEssentials
+import ImgfnBase
 
 /// A validated configuration with its steps instantiated: what derives images.
 public struct Pipeline: Sendable {
@@ -11,7 +12,7 @@ public struct Pipeline: Sendable {
 
     /// Validates a configuration built in code (JSON documents go through `PipelineConfig.load`).
     /// - Throws: `.invalidConfig` naming every problem with its path.
-    public init(_ config: PipelineConfig, registry: StepRegistry = .builtIn, baseDirectory: String? = nil) throws(ImagePipelineError) {
+    public init(_ config: PipelineConfig, registry: StepRegistry = .builtIn, baseDirectory: String? = nil) throws(ImgfnError) {
         let problems = ConfigReader.Problems()
         var steps: [[any PipelineStep]] = []
         if config.derivatives.isEmpty { problems.list.append("derivatives: must list at least one derivative") }
@@ -40,7 +41,7 @@ public struct Pipeline: Sendable {
             }
             steps.append(made)
         }
-        if !problems.list.isEmpty { throw ImagePipelineError(.invalidConfig, problems.list.joined(separator: "; ")) }
+        if !problems.list.isEmpty { throw ImgfnError(.invalidConfig, problems.list.joined(separator: "; ")) }
         self.config = config
         self.steps = steps
         self.configHash = Self.hash(config)

@@ -1,3 +1,5 @@
+import ImgfnBase
+
 /// One operation in a derivative's pipeline, after its resize: sharpen, watermark, …
 ///
 /// A step is made once, when the configuration is loaded, from its JSON object (`op` plus its
@@ -7,9 +9,9 @@ public protocol PipelineStep: Sendable {
     /// The `op` name that selects this step in configuration.
     static var op: String { get }
     /// Reads and validates the step's parameters; report problems with `parameters.fail`.
-    init(parameters: ConfigReader) throws(ImagePipelineError)
+    init(parameters: ConfigReader) throws(ImgfnError)
     /// Returns the transformed image. `image` is upright 8-bit sRGB (or grey), possibly with alpha.
-    func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage
+    func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage
 }
 
 /// What a step may need to know besides the image.

@@ -1,3 +1,5 @@
+import ImgfnBase
+
 /// How an image is sized. Every option and its default live here.
 public struct ResizeOptions: Sendable, Equatable, Codable {
     /// Target width; nil leaves the width unbounded (set by the height and the aspect ratio).
@@ -28,13 +30,13 @@ public struct ResizeOptions: Sendable, Equatable, Codable {
     public static let maxDimension = 100_000
 
     /// Checks ranges: at least one of width/height, each 1…`maxDimension`.
-    public func validate() throws(ImagePipelineError) {
+    public func validate() throws(ImgfnError) {
         guard width != nil || height != nil else {
-            throw ImagePipelineError(.invalidOptions, "give a width, a height or both")
+            throw ImgfnError(.invalidOptions, "give a width, a height or both")
         }
         for (name, value) in [("width", width), ("height", height)] {
             if let value, !(1...Self.maxDimension).contains(value) {
-                throw ImagePipelineError(.invalidOptions, "\(name) must be 1…\(Self.maxDimension), got \(value)")
+                throw ImgfnError(.invalidOptions, "\(name) must be 1…\(Self.maxDimension), got \(value)")
             }
         }
     }

@@ -1,4 +1,5 @@
 import CVips
+import ImgfnBase
 
 /// Turns an input into an upright, sRGB, 8-bit image of the requested geometry.
 ///
@@ -28,11 +29,11 @@ enum Resizer {
         }
     }
 
-    static func resize(_ source: SourceBytes, info: ImageInfo, options: ResizeOptions) throws(ImagePipelineError) -> VipsImage {
+    static func resize(_ source: SourceBytes, info: ImageInfo, options: ResizeOptions) throws(ImgfnError) -> VipsImage {
         try resize(.encoded(source, info), options: options)
     }
 
-    static func resize(_ input: Input, options: ResizeOptions) throws(ImagePipelineError) -> VipsImage {
+    static func resize(_ input: Input, options: ResizeOptions) throws(ImgfnError) -> VipsImage {
         try options.validate()
         let size = options.enlarge ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN
         guard let width = options.width, let height = options.height else {
@@ -87,7 +88,7 @@ enum Resizer {
     /// sRGB (or 8-bit grey).
     private static func thumbnail(
         _ input: Input, width: Int, height: Int, size: VipsSize, crop: VipsInteresting = VIPS_INTERESTING_NONE
-    ) throws(ImagePipelineError) -> VipsImage {
+    ) throws(ImgfnError) -> VipsImage {
         let image: VipsImage
         switch input {
         case .encoded(let source, let info):
@@ -107,7 +108,7 @@ enum Resizer {
 
     /// 16-bit, CMYK (when no profile converted it already), Lab and other spaces become 8-bit
     /// sRGB; grey stays grey.
-    static func toEightBitSRGB(_ image: VipsImage) throws(ImagePipelineError) -> VipsImage {
+    static func toEightBitSRGB(_ image: VipsImage) throws(ImgfnError) -> VipsImage {
         let target: VipsInterpretation = switch image.interpretation {
         case VIPS_INTERPRETATION_B_W, VIPS_INTERPRETATION_GREY16: VIPS_INTERPRETATION_B_W
         default: VIPS_INTERPRETATION_sRGB

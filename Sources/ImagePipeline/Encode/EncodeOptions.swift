@@ -1,3 +1,5 @@
+import ImgfnBase
+
 /// Output formats imgfn writes.
 public enum OutputFormat: String, Sendable, Codable, CaseIterable {
     case jpeg, png, webp, avif
@@ -96,17 +98,17 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
     public static func effortRange(for format: OutputFormat) -> ClosedRange<Int> { format == .avif ? 0...9 : 0...6 }
 
     /// Checks ranges; `effort` against the range of `format` (or of the widest, when unknown).
-    public func validate(for format: OutputFormat? = nil) throws(ImagePipelineError) {
+    public func validate(for format: OutputFormat? = nil) throws(ImgfnError) {
         let format = self.format ?? format ?? .avif
         if let quality, !(1...100).contains(quality) {
-            throw ImagePipelineError(.invalidOptions, "quality must be 1…100, got \(quality)")
+            throw ImgfnError(.invalidOptions, "quality must be 1…100, got \(quality)")
         }
         if !(0...9).contains(compression) {
-            throw ImagePipelineError(.invalidOptions, "PNG compression must be 0…9, got \(compression)")
+            throw ImgfnError(.invalidOptions, "PNG compression must be 0…9, got \(compression)")
         }
         let effortRange = Self.effortRange(for: format)
         if let effort, !effortRange.contains(effort) {
-            throw ImagePipelineError(
+            throw ImgfnError(
                 .invalidOptions,
                 "effort for \(format.rawValue) must be \(effortRange.lowerBound)…\(effortRange.upperBound), got \(effort)")
         }

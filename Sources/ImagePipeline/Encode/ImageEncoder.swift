@@ -1,4 +1,5 @@
 import CVips
+import ImgfnBase
 
 /// One encoded output and what it holds.
 public struct EncodedImage: Sendable {
@@ -13,10 +14,10 @@ public struct EncodedImage: Sendable {
 enum ImageEncoder {
     static func encode(
         _ image: VipsImage, as format: OutputFormat, _ options: EncodeOptions, background: RGBColour
-    ) throws(ImagePipelineError) -> EncodedImage {
+    ) throws(ImgfnError) -> EncodedImage {
         try options.validate(for: format)
         if let refusal = format.sizeRefusal(width: image.width, height: image.height) {
-            throw ImagePipelineError(.overFormatLimit, "cannot encode \(format.rawValue): \(refusal)")
+            throw ImgfnError(.overFormatLimit, "cannot encode \(format.rawValue): \(refusal)")
         }
         if format == .avif { try VipsRuntime.requireHEIF() }
         var image = image
@@ -58,8 +59,8 @@ enum ImageEncoder {
             // without a message is the encoder's (loaders always say what was wrong).
             let encoderFault = reason.lowercased().contains("save") || reason == VipsError.noReason
             throw encoderFault
-                ? ImagePipelineError(.encodeFailed, "cannot encode \(format.rawValue): \(reason)")
-                : ImagePipelineError(.corruptImage, "cannot decode: \(reason)")
+                ? ImgfnError(.encodeFailed, "cannot encode \(format.rawValue): \(reason)")
+                : ImgfnError(.corruptImage, "cannot decode: \(reason)")
         }
         defer { g_free(buffer) }
         var bytes = [UInt8](UnsafeRawBufferPointer(start: buffer, count: length))
@@ -70,7 +71,7 @@ enum ImageEncoder {
     /// A copy of `image` whose metadata is only what `policy` keeps. libvips' savers rebuild
     /// EXIF from the parsed `exif-ifdN-*` fields (IFD 3 is GPS), dropping tags whose field is
     /// gone, so removing fields removes tags; the raw EXIF blob goes too when anything is dropped.
-    static func keeping(_ policy: MetadataPolicy, of image: VipsImage) throws(ImagePipelineError) -> VipsImage {
+    static func keeping(_ policy: MetadataPolicy, of image: VipsImage) throws(ImgfnError) -> VipsImage {
         let copy = try image.derive("copy metadata", code: .encodeFailed) { cv_copy($0, $1) }
         guard let fields = vips_image_get_fields(copy.pointer) else { return copy }
         defer { g_strfreev(fields) }

@@ -1,4 +1,5 @@
 import CVips
+import ImgfnBase
 
 /// Owns one reference to a libvips image and drops it in `deinit`.
 ///
@@ -20,31 +21,31 @@ public final class VipsImage {
     /// Runs a libvips call that returns a new image in `out`; wraps the result or throws with
     /// libvips' message prefixed by `context`.
     static func make(
-        _ code: ImagePipelineError.Code, _ context: String, source: SourceBytes?,
+        _ code: ImgfnError.Code, _ context: String, source: SourceBytes?,
         _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CVips._VipsImage>?>) -> Int32
-    ) throws(ImagePipelineError) -> VipsImage {
+    ) throws(ImgfnError) -> VipsImage {
         var out: UnsafeMutablePointer<CVips._VipsImage>?
         let status = body(&out)
         guard status == 0, let out else {
             if let out { g_object_unref(out) }
-            throw ImagePipelineError(code, "\(context): \(VipsError.take())")
+            throw ImgfnError(code, "\(context): \(VipsError.take())")
         }
         return VipsImage(owning: out, source: source)
     }
 
     /// A new image made from this one; the source buffer stays alive with it.
     func derive(
-        _ context: String, code: ImagePipelineError.Code = .corruptImage,
+        _ context: String, code: ImgfnError.Code = .corruptImage,
         _ body: (UnsafeMutablePointer<CVips._VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<CVips._VipsImage>?>) -> Int32
-    ) throws(ImagePipelineError) -> VipsImage {
+    ) throws(ImgfnError) -> VipsImage {
         try VipsImage.make(code, context, source: source) { body(pointer, $0) }
     }
 
     /// This image computed into memory now (decoding happens here): several consumers then
     /// read pixels instead of each re-running the pipeline behind it.
-    func inMemory() throws(ImagePipelineError) -> VipsImage {
+    func inMemory() throws(ImgfnError) -> VipsImage {
         guard let copy = vips_image_copy_memory(pointer) else {
-            throw ImagePipelineError(.corruptImage, "cannot decode: \(VipsError.take())")
+            throw ImgfnError(.corruptImage, "cannot decode: \(VipsError.take())")
         }
         return VipsImage(owning: copy, source: nil)
     }

@@ -1,4 +1,5 @@
 import CVips
+import ImgfnBase
 
 #if canImport(Glibc)
 import Glibc
@@ -23,14 +24,14 @@ public enum VipsRuntime {
     ]
 
     /// Starts libvips if it is not started yet. Cheap after the first call.
-    /// - Throws: `ImagePipelineError.vipsUnavailable` if `vips_init` failed.
-    public static func start() throws(ImagePipelineError) {
+    /// - Throws: `ImgfnError.vipsUnavailable` if `vips_init` failed.
+    public static func start() throws(ImgfnError) {
         try startResult.get()
     }
 
     /// Sets the number of worker threads libvips uses per pipeline (`VIPS_CONCURRENCY`);
     /// `nil` or 0 restores libvips' default (the number of cores).
-    public static func setConcurrency(_ threads: Int?) throws(ImagePipelineError) {
+    public static func setConcurrency(_ threads: Int?) throws(ImgfnError) {
         try start()
         vips_concurrency_set(Int32(clamping: threads ?? 0))
     }
@@ -50,13 +51,13 @@ public enum VipsRuntime {
 
     /// Makes the HEIF/AVIF loader and saver available, loading libvips' `heif` module the first
     /// time. libvips builds that link libheif in (no module) need nothing loaded.
-    /// - Throws: `ImagePipelineError.vipsUnavailable` when this libvips has no HEIF support.
-    public static func requireHEIF() throws(ImagePipelineError) {
+    /// - Throws: `ImgfnError.vipsUnavailable` when this libvips has no HEIF support.
+    public static func requireHEIF() throws(ImgfnError) {
         try start()
         try heifResult.get()
     }
 
-    private static let startResult: Result<Void, ImagePipelineError> = {
+    private static let startResult: Result<Void, ImgfnError> = {
         // libvips loads its modules from "$VIPSHOME/lib/vips-modules-MAJOR.MINOR" when VIPSHOME
         // is set, so pointing VIPSHOME at a directory that cannot exist skips them all. The
         // variable is restored afterwards. IMGFN_VIPS_MODULES=eager keeps libvips' default
@@ -79,7 +80,7 @@ public enum VipsRuntime {
             if let previous { setenv("VIPSHOME", previous, 1) } else { unsetenv("VIPSHOME") }
         }
         if failed {
-            return .failure(ImagePipelineError(.vipsUnavailable, "libvips failed to start: \(VipsError.take())"))
+            return .failure(ImgfnError(.vipsUnavailable, "libvips failed to start: \(VipsError.take())"))
         }
         // libvips reports recoverable oddities (and errors in tiles it then fails on) as GLib
         // warnings on stderr. Failures reach callers through the error buffer instead, so the
@@ -92,30 +93,30 @@ public enum VipsRuntime {
         return .success(())
     }()
 
-    private static let heifResult: Result<Void, ImagePipelineError> = {
+    private static let heifResult: Result<Void, ImgfnError> = {
         if g_type_from_name("VipsForeignLoadHeifBuffer") != 0 { return .success(()) }
         guard let module = moduleDirectory.map({ $0 + "/vips-heif.so" }) else {
-            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: libvips module directory not found"))
+            return .failure(ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: libvips module directory not found"))
         }
         // What GModule does, without linking GModule (single-file libvips builds do not export
         // it): open the module and run its `g_module_check_init`, which registers the loader
         // and saver types and ignores its argument. RTLD_NODELETE keeps the module resident.
         guard let handle = dlopen(module, RTLD_NOW | RTLD_NODELETE) else {
             let reason = dlerror().map { String(cString: $0) } ?? "cannot open \(module)"
-            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(reason)"))
+            return .failure(ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(reason)"))
         }
         typealias CheckInit = @convention(c) (UnsafeMutableRawPointer?) -> UnsafePointer<CChar>?
         guard let symbol = dlsym(handle, "g_module_check_init") else {
-            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) is not a libvips module"))
+            return .failure(ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) is not a libvips module"))
         }
         if let failure = unsafeBitCast(symbol, to: CheckInit.self)(nil) {
-            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(String(cString: failure))"))
+            return .failure(ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(String(cString: failure))"))
         }
         // A type registered after start-up inherits its class' blocked flag from the parent
         // (VipsForeignLoad, blocked): unblock the HEIF loader again now that it exists.
         vips_operation_block_set("VipsForeignLoadHeif", 0)
         guard g_type_from_name("VipsForeignLoadHeifBuffer") != 0 else {
-            return .failure(ImagePipelineError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) registered no loader"))
+            return .failure(ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) registered no loader"))
         }
         return .success(())
     }()

@@ -1,4 +1,6 @@
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import NIOCore
 
 /// What to post for an invocation.
@@ -43,7 +45,7 @@ struct InvocationHandler: Sendable {
             configuredMargin: configuration.deadlineMarginMilliseconds)
         var metrics = InvocationMetrics(coldStart: coldStart)
         defer {
-            metrics.totalMilliseconds = (clock.now - start).inMilliseconds
+            metrics.totalMilliseconds = (clock.now - start).milliseconds
             logger.emit(
                 metrics.embeddedMetricFormat(
                     functionName: configuration.functionName, requestId: invocation.requestId,
@@ -81,7 +83,7 @@ struct InvocationHandler: Sendable {
                 "skipped": .int(summary.skipped), "failed": .int(summary.failed),
                 "transientFailures": .int(summary.transientFailures),
                 "derivativesWritten": .int(summary.derivativesWritten),
-                "totalMs": .double((clock.now - start).inMilliseconds),
+                "totalMs": .double((clock.now - start).milliseconds),
                 "remainingMs": deadline.remainingMilliseconds().map { .int(Int($0)) },
             ])
 

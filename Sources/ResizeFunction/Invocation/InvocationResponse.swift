@@ -1,5 +1,6 @@
 import FoundationEssentials
 import ImagePipeline
+import ImageService
 
 /// The SQS partial batch response (`ReportBatchItemFailures`): the messages to deliver again.
 ///

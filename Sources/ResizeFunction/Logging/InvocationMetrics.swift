@@ -1,4 +1,5 @@
 import ImagePipeline
+import ImageService
 
 /// What one invocation cost and did, written as one CloudWatch Embedded Metric Format line
 /// (namespace `imgfn`, dimension `FunctionName`).

@@ -27,10 +27,3 @@ enum Timestamp {
             + ".\(padded(Int32(ms % 1000), 3))Z"
     }
 }
-
-extension Duration {
-    /// The duration in (fractional) milliseconds, for logs and metrics.
-    var inMilliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
-    }
-}

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import ImgfnBase
 import NIOCore
 import NIOHTTP1
 import NIOPosix

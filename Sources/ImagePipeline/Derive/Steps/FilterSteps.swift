@@ -1,14 +1,16 @@
+import ImgfnBase
+
 /// `{"op": "sharpen", "sigma": 0.5}`: unsharp mask; small sigmas (0.5–1) restore crispness lost
 /// in downscaling.
 public struct SharpenStep: PipelineStep {
     public static let op = "sharpen"
     let sigma: Double
 
-    public init(parameters p: ConfigReader) throws(ImagePipelineError) {
+    public init(parameters p: ConfigReader) throws(ImgfnError) {
         sigma = p.double("sigma", in: 0.1...10) ?? 0.5
     }
 
-    public func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         try image.sharpened(sigma: sigma)
     }
 }
@@ -18,11 +20,11 @@ public struct BlurStep: PipelineStep {
     public static let op = "blur"
     let sigma: Double
 
-    public init(parameters p: ConfigReader) throws(ImagePipelineError) {
+    public init(parameters p: ConfigReader) throws(ImgfnError) {
         sigma = p.double("sigma", in: 0.1...100) ?? 2
     }
 
-    public func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         try image.blurred(sigma: sigma)
     }
 }
@@ -31,9 +33,9 @@ public struct BlurStep: PipelineStep {
 public struct GrayscaleStep: PipelineStep {
     public static let op = "grayscale"
 
-    public init(parameters p: ConfigReader) throws(ImagePipelineError) {}
+    public init(parameters p: ConfigReader) throws(ImgfnError) {}
 
-    public func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         try image.grayscale()
     }
 }
@@ -44,11 +46,11 @@ public struct FlattenStep: PipelineStep {
     public static let op = "flatten"
     let colour: RGBColour?
 
-    public init(parameters p: ConfigReader) throws(ImagePipelineError) {
+    public init(parameters p: ConfigReader) throws(ImgfnError) {
         colour = p.colour("background")
     }
 
-    public func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         try image.flattened(onto: colour ?? context.background)
     }
 }

@@ -1,17 +1,19 @@
+import ImgfnBase
+
 /// `{"op": "resize", "width": 200, "height": 200, "fit": "cover", "gravity": "attention", "enlarge": false}`:
 /// a second resize after the derivative's own (same options, same meaning).
 public struct ResizeStep: PipelineStep {
     public static let op = "resize"
     let options: ResizeOptions
 
-    public init(parameters p: ConfigReader) throws(ImagePipelineError) {
+    public init(parameters p: ConfigReader) throws(ImgfnError) {
         options = ResizeOptions(
             width: p.int("width", in: 1...ResizeOptions.maxDimension), height: p.int("height", in: 1...ResizeOptions.maxDimension),
             fit: p.choice("fit") ?? .inside, gravity: p.choice("gravity") ?? .centre, enlarge: p.bool("enlarge") ?? false)
         if options.width == nil && options.height == nil && !p.hasProblems { p.fail(nil, "needs a width, a height or both") }
     }
 
-    public func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         var options = self.options
         options.background = context.background
         return try Resizer.resize(.decoded(image), options: options)
@@ -24,7 +26,7 @@ public struct ExtractStep: PipelineStep {
     public static let op = "extract"
     let left: Int, top: Int, width: Int, height: Int
 
-    public init(parameters p: ConfigReader) throws(ImagePipelineError) {
+    public init(parameters p: ConfigReader) throws(ImgfnError) {
         let range = 0...ResizeOptions.maxDimension
         left = p.int("left", in: range) ?? 0
         top = p.int("top", in: range) ?? 0
@@ -33,10 +35,10 @@ public struct ExtractStep: PipelineStep {
         if width == 0 || height == 0 { p.fail(nil, "needs width and height") }
     }
 
-    public func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         let right = Swift.min(left + width, image.width), bottom = Swift.min(top + height, image.height)
         guard right > left, bottom > top else {
-            throw ImagePipelineError(
+            throw ImgfnError(
                 .invalidOptions, "extract \(width)×\(height) at \(left),\(top) lies outside the \(image.width)×\(image.height) image")
         }
         return try image.cropped(left: left, top: top, width: right - left, height: bottom - top)
@@ -48,13 +50,13 @@ public struct RotateStep: PipelineStep {
     public static let op = "rotate"
     let quarterTurns: Int
 
-    public init(parameters p: ConfigReader) throws(ImagePipelineError) {
+    public init(parameters p: ConfigReader) throws(ImgfnError) {
         let angle = p.int("angle", in: -270...270) ?? 0
         if angle % 90 != 0 || angle == 0 { p.fail(p.path.isEmpty ? nil : "angle", "must be 90, 180 or 270 (or negative)") }
         quarterTurns = angle / 90
     }
 
-    public func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         try image.rotated(quarterTurns: quarterTurns)
     }
 }
@@ -65,11 +67,11 @@ public struct FlipStep: PipelineStep {
     enum Direction: String, CaseIterable { case horizontal, vertical }
     let direction: Direction
 
-    public init(parameters p: ConfigReader) throws(ImagePipelineError) {
+    public init(parameters p: ConfigReader) throws(ImgfnError) {
         direction = p.choice("direction", Direction.self) ?? .horizontal
     }
 
-    public func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         try image.flipped(horizontally: direction == .horizontal)
     }
 }

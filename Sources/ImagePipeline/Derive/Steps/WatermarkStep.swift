@@ -1,3 +1,5 @@
+import ImgfnBase
+
 /// `{"op": "watermark", "image": "logo.png", "gravity": "southeast", "opacity": 0.5, "margin": 16, "width": 0.2}`:
 /// draws an image (PNG with alpha, usually) over the derivative.
 ///
@@ -12,7 +14,7 @@ public struct WatermarkStep: PipelineStep {
     let margin: Int
     let relativeWidth: Double?
 
-    public init(parameters p: ConfigReader) throws(ImagePipelineError) {
+    public init(parameters p: ConfigReader) throws(ImgfnError) {
         gravity = p.choice("gravity") ?? .southeast
         opacity = p.double("opacity", in: 0...1) ?? 0.5
         margin = p.int("margin", in: 0...10_000) ?? 16
@@ -33,7 +35,7 @@ public struct WatermarkStep: PipelineStep {
         }
     }
 
-    public func apply(to image: VipsImage, context: StepContext) throws(ImagePipelineError) -> VipsImage {
+    public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         var mark = try VipsImage.decode(overlay).srgb().withAlpha()
         var scale = relativeWidth.map { Double(image.width) * $0 / Double(mark.width) } ?? 1
         scale = Swift.min(scale, Double(image.width) / Double(mark.width), Double(image.height) / Double(mark.height))

@@ -1,3 +1,5 @@
+import ImagePipeline
+
 /// What was derived from one source, written last (after every derivative), as JSON.
 ///
 /// Front-ends read it for `srcset` and placeholders; the handler reads it to skip work already

@@ -1,3 +1,5 @@
+import ImagePipeline
+
 /// What the handler did with one record.
 public struct RecordResult: Sendable, Equatable, Codable {
     public enum Outcome: Sendable, Equatable, Codable {
@@ -18,6 +20,14 @@ public struct RecordResult: Sendable, Equatable, Codable {
     public var outcome: Outcome
     /// Where the time went, in milliseconds, and the bytes read and written.
     public var metrics: Metrics
+
+    public init(messageId: String?, bucket: String? = nil, key: String? = nil, outcome: Outcome, metrics: Metrics) {
+        self.messageId = messageId
+        self.bucket = bucket
+        self.key = key
+        self.outcome = outcome
+        self.metrics = metrics
+    }
 
     public struct Metrics: Sendable, Equatable, Codable {
         public var fetchMilliseconds = 0.0

@@ -1,9 +1,11 @@
-/// The one error type that crosses the `ImagePipeline` boundary.
+/// The one error type of every imgfn target: the imaging library, the service layer, the S3
+/// client and the shells all throw it.
 ///
 /// `code` says what kind of failure it is (shells map it to exit codes or failure classes);
 /// `message` is one human line that names the reason, including libvips' own message when
-/// libvips failed.
-public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConvertible {
+/// libvips failed; `underlying` is the error it was made from, if any (a POSIX or HTTP client
+/// error), for logs and debugging: two errors are equal when code and message are.
+public struct ImgfnError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure this is. Compare with the static members (`.overLimit`, …).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
@@ -64,11 +66,16 @@ public struct ImagePipelineError: Error, Sendable, Equatable, CustomStringConver
 
     public var code: Code
     public var message: String
+    /// What caused it, when another error did.
+    public var underlying: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, underlying: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
+        self.underlying = underlying
     }
 
     public var description: String { message }
+
+    public static func == (a: ImgfnError, b: ImgfnError) -> Bool { a.code == b.code && a.message == b.message }
 }

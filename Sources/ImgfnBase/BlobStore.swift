@@ -9,11 +9,11 @@
 public protocol BlobStore: Sendable {
     /// The object's bytes and description. Refuses (`.overLimit`) objects over `maxBytes`
     /// without reading them whole.
-    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject
     /// The object's description, or nil when there is no object under `key`.
-    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo?
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo?
     /// Stores `bytes` under `key`, replacing what was there. Readers never see a partial object.
-    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError)
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError)
 }
 
 /// What a store knows about one object.

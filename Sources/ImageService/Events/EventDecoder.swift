@@ -1,4 +1,6 @@
 import FoundationEssentials
+import ImagePipeline
+import ImgfnBase
 
 /// Decodes Lambda invocation payloads into `ObjectCreated` records.
 ///
@@ -9,22 +11,22 @@ import FoundationEssentials
 public enum EventDecoder {
     /// - Throws: `.invalidEvent` when the payload is not JSON or not a known shape. A bad body
     ///   inside one SQS message does not throw: that record is `.invalid`.
-    public static func decode(_ payload: some Collection<UInt8>) throws(ImagePipelineError) -> DecodedEvent {
+    public static func decode(_ payload: some Collection<UInt8>) throws(ImgfnError) -> DecodedEvent {
         let root: JSONValue
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: Data(payload))
         } catch {
-            throw ImagePipelineError(.invalidEvent, "event is not valid JSON")
+            throw ImgfnError(.invalidEvent, "event is not valid JSON")
         }
         guard case .object(let object) = root else {
-            throw ImagePipelineError(.invalidEvent, "event must be a JSON object, not \(root.typeName)")
+            throw ImgfnError(.invalidEvent, "event must be a JSON object, not \(root.typeName)")
         }
         if case .array(let records)? = object["Records"] {
             let first = records.first?.object
             if first?["eventSource"]?.string == "aws:sqs" || first?["body"] != nil {
                 return DecodedEvent(source: .sqs, records: records.map(sqsRecord))
             }
-            return DecodedEvent(source: .s3, records: try records.map { (record) throws(ImagePipelineError) in
+            return DecodedEvent(source: .s3, records: try records.map { (record) throws(ImgfnError) in
                 DecodedEvent.Record(messageId: nil, content: try s3Record(record))
             })
         }
@@ -38,7 +40,7 @@ public enum EventDecoder {
         if object["Event"]?.string == "s3:TestEvent" {
             return DecodedEvent(source: .s3, records: [DecodedEvent.Record(messageId: nil, content: .skipped("s3:TestEvent"))])
         }
-        throw ImagePipelineError(
+        throw ImgfnError(
             .invalidEvent, "unknown event shape (keys: \(object.keys.sorted().prefix(8).joined(separator: ", ")))")
     }
 
@@ -62,13 +64,13 @@ public enum EventDecoder {
         }
     }
 
-    static func s3Record(_ record: JSONValue) throws(ImagePipelineError) -> DecodedEvent.Record.Content {
-        guard let object = record.object else { throw ImagePipelineError(.invalidEvent, "S3 record is not an object") }
+    static func s3Record(_ record: JSONValue) throws(ImgfnError) -> DecodedEvent.Record.Content {
+        guard let object = record.object else { throw ImgfnError(.invalidEvent, "S3 record is not an object") }
         if let sns = object["Sns"]?.object, let message = sns["Message"]?.string {
             // S3 → SNS → Lambda: the S3 event is the SNS record's message.
             let inner = try decode(Array(message.utf8))
             guard inner.records.count == 1 else {
-                throw ImagePipelineError(.invalidEvent, "SNS message carries \(inner.records.count) records; expected one")
+                throw ImgfnError(.invalidEvent, "SNS message carries \(inner.records.count) records; expected one")
             }
             return inner.records[0].content
         }
@@ -76,10 +78,10 @@ public enum EventDecoder {
         guard let s3 = object["s3"]?.object, let bucket = s3["bucket"]?.object?["name"]?.string,
             let item = s3["object"]?.object, let rawKey = item["key"]?.string
         else {
-            throw ImagePipelineError(.invalidEvent, "S3 record lacks s3.bucket.name or s3.object.key")
+            throw ImgfnError(.invalidEvent, "S3 record lacks s3.bucket.name or s3.object.key")
         }
         guard name.hasPrefix("ObjectCreated:") else { return .skipped("event \(name.isEmpty ? "(unnamed)" : name) is not an object creation") }
-        guard let key = formDecoded(rawKey) else { throw ImagePipelineError(.invalidEvent, "S3 record key \"\(rawKey)\" is not form-encoded") }
+        guard let key = formDecoded(rawKey) else { throw ImgfnError(.invalidEvent, "S3 record key \"\(rawKey)\" is not form-encoded") }
         let created = ObjectCreated(
             bucket: bucket, key: key, size: item["size"]?.int, etag: item["eTag"]?.string.map(unquoted),
             versionId: item["versionId"]?.string, sequencer: item["sequencer"]?.string,
@@ -87,12 +89,12 @@ public enum EventDecoder {
         return placeholderReason(created).map { .skipped($0) } ?? .created(created)
     }
 
-    static func eventBridge(_ event: [String: JSONValue]) throws(ImagePipelineError) -> DecodedEvent.Record.Content {
+    static func eventBridge(_ event: [String: JSONValue]) throws(ImgfnError) -> DecodedEvent.Record.Content {
         let type = event["detail-type"]?.string ?? ""
         guard let detail = event["detail"]?.object, let bucket = detail["bucket"]?.object?["name"]?.string,
             let item = detail["object"]?.object, let key = item["key"]?.string
         else {
-            throw ImagePipelineError(.invalidEvent, "EventBridge event lacks detail.bucket.name or detail.object.key")
+            throw ImgfnError(.invalidEvent, "EventBridge event lacks detail.bucket.name or detail.object.key")
         }
         guard type == "Object Created" else { return .skipped("event \(type) is not an object creation") }
         let created = ObjectCreated(

@@ -1,3 +1,5 @@
+import ImagePipeline
+
 /// One new object, whatever event shape announced it.
 public struct ObjectCreated: Sendable, Equatable, Codable {
     public var bucket: String

@@ -8,14 +8,14 @@ extension SourceBytes {
     /// Reads a whole file, refusing it before reading when it is larger than `maxBytes`.
     /// - Throws: `.inputUnreadable` (missing, a directory, no permission, I/O error),
     ///   `.overLimit` (too large), `.emptyInput` (zero bytes).
-    public static func read(path: String, maxBytes: Int) throws(ImagePipelineError) -> SourceBytes {
+    public static func read(path: String, maxBytes: Int) throws(ImgfnError) -> SourceBytes {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ImagePipelineError(.inputUnreadable, "cannot open: \(errnoText())") }
+        guard fd >= 0 else { throw ImgfnError(.inputUnreadable, "cannot open: \(errnoText())") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ImagePipelineError(.inputUnreadable, "cannot stat: \(errnoText())") }
+        guard fstat(fd, &info) == 0 else { throw ImgfnError(.inputUnreadable, "cannot stat: \(errnoText())") }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            if (info.st_mode & S_IFMT) == S_IFDIR { throw ImagePipelineError(.inputUnreadable, "is a directory") }
+            if (info.st_mode & S_IFMT) == S_IFDIR { throw ImgfnError(.inputUnreadable, "is a directory") }
             return try read(fileDescriptor: fd, maxBytes: maxBytes)
         }
         let size = Int(info.st_size)
@@ -26,7 +26,7 @@ extension SourceBytes {
             let n = sysRead(fd, bytes.base + done, size - done)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw ImagePipelineError(.inputUnreadable, n == 0 ? "file shrank while reading" : "read failed: \(errnoText())")
+                throw ImgfnError(.inputUnreadable, n == 0 ? "file shrank while reading" : "read failed: \(errnoText())")
             }
             done += n
         }
@@ -35,9 +35,9 @@ extension SourceBytes {
 
     /// Reads a stream (stdin, a pipe) to its end, refusing it as soon as it passes `maxBytes`.
     /// With `closing`, the descriptor is closed afterwards (and an invalid one is an error).
-    public static func read(fileDescriptor fd: Int32, maxBytes: Int, closing: Bool = false) throws(ImagePipelineError) -> SourceBytes {
+    public static func read(fileDescriptor fd: Int32, maxBytes: Int, closing: Bool = false) throws(ImgfnError) -> SourceBytes {
         if closing {
-            guard fd >= 0 else { throw ImagePipelineError(.inputUnreadable, "cannot open: \(errnoText())") }
+            guard fd >= 0 else { throw ImgfnError(.inputUnreadable, "cannot open: \(errnoText())") }
         }
         defer { if closing { close(fd) } }
         var data: [UInt8] = []
@@ -45,26 +45,26 @@ extension SourceBytes {
         while true {
             let n = chunk.withUnsafeMutableBytes { sysRead(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw ImagePipelineError(.inputUnreadable, "read failed: \(errnoText())") }
+            guard n >= 0 else { throw ImgfnError(.inputUnreadable, "read failed: \(errnoText())") }
             if n == 0 { break }
             data.append(contentsOf: chunk[..<n])
             if data.count > maxBytes {
-                throw ImagePipelineError(.overLimit, "input is over the byte limit of \(maxBytes) bytes")
+                throw ImgfnError(.overLimit, "input is over the byte limit of \(maxBytes) bytes")
             }
         }
         try checkSize(data.count, maxBytes: maxBytes)
         return SourceBytes(data)
     }
 
-    static func checkSize(_ size: Int, maxBytes: Int) throws(ImagePipelineError) {
-        if size == 0 { throw ImagePipelineError(.emptyInput, "input is empty (0 bytes)") }
+    package static func checkSize(_ size: Int, maxBytes: Int) throws(ImgfnError) {
+        if size == 0 { throw ImgfnError(.emptyInput, "input is empty (0 bytes)") }
         if size > maxBytes {
-            throw ImagePipelineError(.overLimit, "input is \(size) bytes, over the byte limit of \(maxBytes)")
+            throw ImgfnError(.overLimit, "input is \(size) bytes, over the byte limit of \(maxBytes)")
         }
     }
 }
 
-func errnoText(_ code: Int32 = errno) -> String {
+package func errnoText(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ImagePipeline
+import ImgfnBase
 import Testing
 
 @Suite struct AtomicFileTests {
@@ -24,7 +25,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: "\(dir)/taken", withIntermediateDirectories: false)
         try FileManager.default.createDirectory(atPath: "\(dir)/taken/child", withIntermediateDirectories: false)
         // Renaming a file over a non-empty directory fails after the temporary file was written.
-        let error = #expect(throws: ImagePipelineError.self) {
+        let error = #expect(throws: ImgfnError.self) {
             try AtomicFile.write(Array("x".utf8), to: "\(dir)/taken")
         }
         #expect(error?.code == .outputUnwritable)

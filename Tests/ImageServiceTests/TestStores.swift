@@ -1,4 +1,5 @@
 import ImagePipeline
+import ImgfnBase
 import Synchronization
 
 /// Passes calls through and records the order of writes.
@@ -7,13 +8,13 @@ final class RecordingStore<Inner: BlobStore>: BlobStore {
     let keys = Mutex<[String]>([])
     init(inner: Inner) { self.inner = inner }
 
-    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject {
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
         try await inner.get(key, maxBytes: maxBytes)
     }
 
-    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? { try await inner.head(key) }
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? { try await inner.head(key) }
 
-    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) {
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
         try await inner.put(key, bytes: bytes, attributes: attributes)
         keys.withLock { $0.append(key) }
     }
@@ -23,21 +24,21 @@ final class RecordingStore<Inner: BlobStore>: BlobStore {
 final class FaultyStore<Inner: BlobStore>: BlobStore {
     let inner: Inner
     let failingKey: String
-    let error: ImagePipelineError
-    init(inner: Inner, failing key: String, with error: ImagePipelineError) {
+    let error: ImgfnError
+    init(inner: Inner, failing key: String, with error: ImgfnError) {
         self.inner = inner
         self.failingKey = key
         self.error = error
     }
 
-    func get(_ key: String, maxBytes: Int) async throws(ImagePipelineError) -> StoredObject {
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
         if key == failingKey { throw error }
         return try await inner.get(key, maxBytes: maxBytes)
     }
 
-    func head(_ key: String) async throws(ImagePipelineError) -> ObjectInfo? { try await inner.head(key) }
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? { try await inner.head(key) }
 
-    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImagePipelineError) {
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
         try await inner.put(key, bytes: bytes, attributes: attributes)
     }
 }

@@ -1,6 +1,9 @@
 import Foundation
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import Testing
+import TestSupport
 
 @Suite struct FileSystemBlobStoreTests {
     @Test func putWritesTheObjectAndItsAttributesApart() async throws {
@@ -18,7 +21,7 @@ import Testing
     func keysThatCouldEscapeAreRefused(_ key: String) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("imgfn-fs-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let error = await #expect(throws: ImagePipelineError.self) {
+        let error = await #expect(throws: ImgfnError.self) {
             try await FileSystemBlobStore(root: root).put(key, bytes: [1], attributes: BlobAttributes(contentType: "x/y"))
         }
         #expect(error?.code == .outputUnwritable)

@@ -1,4 +1,6 @@
 import FoundationEssentials
+import ImagePipeline
+import ImgfnBase
 
 extension DerivativeSet {
     /// Writes every file, then the manifest, to `store`; returns the manifest.
@@ -8,7 +10,7 @@ extension DerivativeSet {
     /// The manifest goes last, so its presence means the set is complete.
     public func store(
         in store: some BlobStore, sourceKey: String, etag: String? = nil, versionId: String? = nil, pipeline: Pipeline
-    ) async throws(ImagePipelineError) -> Manifest {
+    ) async throws(ImgfnError) -> Manifest {
         let config = pipeline.config
         let keys = OutputKeys(sourceKey: sourceKey, sourcePrefix: config.source.prefix, output: config.output)
         var metadata = ["derived-by": "imgfn", "source-key": sourceKey, "config-hash": pipeline.configHash]
@@ -34,7 +36,7 @@ extension DerivativeSet {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let json: [UInt8]
         do { json = [UInt8](try encoder.encode(manifest)) } catch {
-            throw ImagePipelineError(.encodeFailed, "cannot encode the manifest: \(error)")
+            throw ImgfnError(.encodeFailed, "cannot encode the manifest: \(error)")
         }
         // The manifest may be cached briefly, never immutably: a new upload replaces it.
         try await store.put(

@@ -1,6 +1,9 @@
 import Foundation
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import Testing
+import TestSupport
 
 @Suite struct EventDecoderTests {
     func decode(_ fixture: String) throws -> DecodedEvent {
@@ -63,7 +66,7 @@ import Testing
         (#"{"detail-type": "Object Created", "detail": {}}"#, "lacks detail.bucket.name"),
     ])
     func malformedEventsAreClassifiedErrors(_ json: String, _ message: String) {
-        let error = #expect(throws: ImagePipelineError.self) { try EventDecoder.decode(Array(json.utf8)) }
+        let error = #expect(throws: ImgfnError.self) { try EventDecoder.decode(Array(json.utf8)) }
         #expect(error?.code == .invalidEvent)
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
     }

@@ -1,6 +1,9 @@
 import Foundation
 import ImagePipeline
+import ImageService
+import ImgfnBase
 import Testing
+import TestSupport
 
 @Suite struct HandlerTests {
     /// A fresh bucket directory holding `uploads/…` copies of fixtures.
@@ -95,7 +98,7 @@ import Testing
         (#"{"output": {"prefix": "out/", "failureKey": "uploads/failed/{stem}.json"}}"#, "output.failureKey"),
     ])
     func recursionProneConfigurationsAreRefusedAtLoad(_ json: String, _ message: String) {
-        let error = #expect(throws: ImagePipelineError.self) { try PipelineConfig.load(json: Array(json.utf8)) }
+        let error = #expect(throws: ImgfnError.self) { try PipelineConfig.load(json: Array(json.utf8)) }
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
         // With an output bucket of its own the same prefixes are fine.
         let separate = json.replacingOccurrences(of: #"{"source""#, with: #"{"output": {"bucket": "out"}, "source""#)
@@ -112,7 +115,7 @@ import Testing
         let bucket = try Bucket(["uploads/a.jpg": "photos/storm.jpg"])
         let missing = await handler(bucket).handle(try event("uploads/gone.jpg"))
         #expect(missing[0].outcome == .failed(transient: false, code: "notFound", reason: "no object uploads/gone.jpg in photos"))
-        let down = FaultyStore(inner: bucket.store, failing: "uploads/a.jpg", with: ImagePipelineError(.storeUnavailable, "503 SlowDown after 4 attempts"))
+        let down = FaultyStore(inner: bucket.store, failing: "uploads/a.jpg", with: ImgfnError(.storeUnavailable, "503 SlowDown after 4 attempts"))
         let results = await Handler(pipeline: Self.smallSet) { _ in down }.handle(try event("uploads/a.jpg"))
         #expect(results[0].isTransientFailure)
         #expect(!bucket.exists("derived/_failures/a.json"))  // transient failures leave no record

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import ImagePipeline
 
 /// Sample events in the shapes AWS delivers (like `sam local generate-event`), for `imgfn
 /// events`, tests and local runs.

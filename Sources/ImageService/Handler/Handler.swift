@@ -1,4 +1,6 @@
 import FoundationEssentials
+import ImagePipeline
+import ImgfnBase
 
 /// Turns events into derivative sets: the one piece of logic behind the Lambda function and
 /// `imgfn invoke`.
@@ -64,11 +66,11 @@ public struct Handler: Sendable {
         let clock = ContinuousClock()
         do {
             if let size = object.size, size > config.source.limits.maxBytes {
-                throw ImagePipelineError(.overLimit, "object is \(size) bytes, over the byte limit of \(config.source.limits.maxBytes)")
+                throw ImgfnError(.overLimit, "object is \(size) bytes, over the byte limit of \(config.source.limits.maxBytes)")
             }
             let start = clock.now
             guard let head = try await source.head(object.key) else {
-                throw ImagePipelineError(.notFound, "no object \(object.key) in \(object.bucket)")
+                throw ImgfnError(.notFound, "no object \(object.key) in \(object.bucket)")
             }
             if head.attributes.metadata["derived-by"] == "imgfn" { return result(.skipped(reason: "made by imgfn (derived-by metadata)")) }
             if try await alreadyDerived(head, manifestKey: keys.manifestKey, in: output) {
@@ -93,7 +95,7 @@ public struct Handler: Sendable {
             return result(.ok(
                 files: manifest.derivatives.count, manifestKey: keys.manifestKey, omitted: set.omitted.map(\.summary)))
         } catch {
-            let error = error as? ImagePipelineError ?? ImagePipelineError(.storeUnavailable, "\(error)")
+            let error = error as? ImgfnError ?? ImgfnError(.storeUnavailable, "\(error)")
             let transient = error.code.isTransient
             if !transient { await recordFailure(error, object: object, key: keys.failureKey, in: output) }
             return result(.failed(transient: transient, code: "\(error.code)", reason: error.message))
@@ -117,7 +119,7 @@ public struct Handler: Sendable {
 
     /// A manifest for the same source version (ETag, and version ID when known) and the same
     /// configuration already exists.
-    func alreadyDerived(_ head: ObjectInfo, manifestKey: String, in store: any BlobStore) async throws(ImagePipelineError) -> Bool {
+    func alreadyDerived(_ head: ObjectInfo, manifestKey: String, in store: any BlobStore) async throws(ImgfnError) -> Bool {
         guard try await store.head(manifestKey) != nil else { return false }
         let stored = try await store.get(manifestKey, maxBytes: 1 << 20)
         guard let manifest = stored.bytes.withUnsafeBytes({ try? JSONDecoder().decode(Manifest.self, from: Data($0)) }) else {
@@ -130,7 +132,7 @@ public struct Handler: Sendable {
 
     /// Writes a small JSON record of a permanent failure; a failure to write it is ignored
     /// (the result still reports the original failure).
-    func recordFailure(_ error: ImagePipelineError, object: ObjectCreated, key: String, in store: any BlobStore) async {
+    func recordFailure(_ error: ImgfnError, object: ObjectCreated, key: String, in store: any BlobStore) async {
         struct Record: Encodable {
             var bucket: String, key: String, etag: String?, versionId: String?, code: String, reason: String
             var configHash: String, eventTime: String?

@@ -12,19 +12,19 @@ import Darwin
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically, creating or replacing it (mode 0666 less umask).
     /// - Throws: `.outputUnwritable` with the reason; no temporary file remains.
-    public static func write(_ bytes: [UInt8], to path: String, sync: Bool = false) throws(ImagePipelineError) {
+    public static func write(_ bytes: [UInt8], to path: String, sync: Bool = false) throws(ImgfnError) {
         let result = bytes.withUnsafeBytes { buffer in
-            Result { () throws(ImagePipelineError) in try write(buffer, to: path, sync: sync) }
+            Result { () throws(ImgfnError) in try write(buffer, to: path, sync: sync) }
         }
         try result.get()
     }
 
     /// Writes `bytes` to `path` atomically; see `write(_:to:sync:)`.
-    public static func write(_ bytes: UnsafeRawBufferPointer, to path: String, sync: Bool = false) throws(ImagePipelineError) {
+    public static func write(_ bytes: UnsafeRawBufferPointer, to path: String, sync: Bool = false) throws(ImgfnError) {
         let (directory, name) = split(path)
         let temp = "\(directory)/.\(name).imgfn-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw ImagePipelineError(.outputUnwritable, "cannot create \(path): \(errnoText())") }
+        guard fd >= 0 else { throw ImgfnError(.outputUnwritable, "cannot create \(path): \(errnoText())") }
         let slot = PendingTempFiles.register(temp)
         defer { PendingTempFiles.unregister(slot) }
         var failure: String?
@@ -43,7 +43,7 @@ public enum AtomicFile {
         if failure == nil && rename(temp, path) != 0 { failure = "cannot write \(path): \(errnoText())" }
         if let failure {
             unlink(temp)
-            throw ImagePipelineError(.outputUnwritable, failure)
+            throw ImgfnError(.outputUnwritable, failure)
         }
     }
 

@@ -1,3 +1,5 @@
+import ImagePipeline
+
 /// Expands the output key templates of `OutputConfig` for one source.
 public struct OutputKeys: Sendable {
     public let output: OutputConfig

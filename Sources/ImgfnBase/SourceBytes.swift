@@ -9,7 +9,8 @@ import Darwin
 /// image made from it keeps this object alive.
 public final class SourceBytes: @unchecked Sendable {
     // Immutable after init, so sharing across threads is safe.
-    let base: UnsafeMutableRawPointer
+    /// The first byte; libvips' buffer loaders read from here.
+    package let base: UnsafeMutableRawPointer
     /// Number of bytes.
     public let count: Int
 
@@ -21,7 +22,7 @@ public final class SourceBytes: @unchecked Sendable {
     }
 
     /// Uninitialised storage for `capacity` bytes, for readers that fill it in place.
-    init(capacity: Int) {
+    package init(capacity: Int) {
         base = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(capacity, 1), alignment: 16)
         count = capacity
     }
@@ -34,7 +35,7 @@ public final class SourceBytes: @unchecked Sendable {
     }
 
     /// The first `n` bytes (fewer if the input is shorter), for sniffing.
-    func prefix(_ n: Int) -> UnsafeRawBufferPointer {
+    package func prefix(_ n: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base, count: Swift.min(n, count))
     }
 }
