@@ -4,6 +4,7 @@ import PackageDescription
 
 // Layers, arrows pointing down only (README "Data flow", checked by scripts/check-layers.sh):
 //   shells       imgfn (CLI), ResizeFunction (Lambda bootstrap), imgfn-bench
+//   wiring       ServiceWiring: store locations and the store factory, configuration loading
 //   service      ImageService: events, handler, output keys, manifest, filesystem store
 //   libraries    ImagePipeline (imaging, links libvips)   S3Store (SigV4 + S3, links AsyncHTTPClient)
 //   base         ImgfnBase: the error type, SourceBytes, AtomicFile, the BlobStore protocol
@@ -55,21 +56,29 @@ let package = Package(
             name: "ImageService",
             dependencies: ["ImagePipeline", "ImgfnBase"]
         ),
+        // What both shells would otherwise each wire up: store locations (`--store`,
+        // `IMGFN_STORE`) and the store factory, pipeline configuration loading.
+        .target(
+            name: "ServiceWiring",
+            dependencies: ["ImageService", "ImagePipeline", "ImgfnBase", "S3Store"]
+        ),
         // The AWS Lambda custom runtime `bootstrap`: Runtime API client, logs and metrics around
         // the same Handler `imgfn invoke` runs.
         .executableTarget(
             name: "ResizeFunction",
             dependencies: [
-                "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
+                "ServiceWiring", "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            // The tests' store faults (IMGFN_TEST_*) exist only in debug builds, never in the bundle.
+            swiftSettings: [.define("IMGFN_FAULT_INJECTION", .when(configuration: .debug))]
         ),
         .executableTarget(
             name: "imgfn",
             dependencies: [
-                "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
+                "ServiceWiring", "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -111,7 +120,7 @@ let package = Package(
             name: "ResizeFunctionTests",
             // Runs the built `bootstrap` binary against a Runtime API server in the tests.
             dependencies: [
-                "ResizeFunction", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport",
+                "ResizeFunction", "ServiceWiring", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import ImagePipeline
 import ImgfnBase
+import ServiceWiring
 
 /// The function's settings, read once from the environment at start-up, before the first
 /// invocation. Anything invalid is reported to `/runtime/init/error` as
@@ -26,31 +27,11 @@ import ImgfnBase
 ///   the invocation arrives), capped at half of that time.
 /// - `AWS_LAMBDA_FUNCTION_NAME`: the `FunctionName` dimension of the metrics (set by Lambda).
 /// - `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`: see `LogConfiguration`.
-/// - `IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`: **test only**, see
-///   `FaultInjection`.
+/// - `IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`: **test only**, read only by
+///   debug builds (`IMGFN_FAULT_INJECTION`, which the tests run); see `FaultInjection`. The
+///   release build (the Lambda bundle) has no fault injection at all.
 struct FunctionConfiguration: Sendable {
-    /// Where the pipeline configuration comes from.
-    enum PipelineSource: Sendable, Equatable {
-        case builtIn
-        case inline(String)
-        case file(path: String)
-    }
-
-    /// Which store serves a bucket.
-    enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
-        /// S3; `bucket` nil means each event's own bucket.
-        case s3(bucket: String?)
-        /// One directory serves every bucket.
-        case fileSystem(root: String)
-
-        var description: String {
-            switch self {
-            case .s3(let bucket): "s3://\(bucket ?? "")"
-            case .fileSystem(let root): "file://\(root)"
-            }
-        }
-    }
-
+    #if IMGFN_FAULT_INJECTION
     /// Faults injected into the store, for the bootstrap's own process tests only: a
     /// transient failure cannot otherwise be produced on demand on a filesystem store, nor a
     /// record slow enough to cross a deadline. Never set these in a deployment.
@@ -63,17 +44,26 @@ struct FunctionConfiguration: Sendable {
         var fetchDelayMilliseconds = 0
     }
 
+    var faults: FaultInjection?
+    #endif
+
     var pipelineSource: PipelineSource
     var store: StoreLocation
-    var s3Endpoint: String?
-    var s3PathStyle: Bool
-    var region: String?
+    var s3: S3Settings
     /// nil: max(2 s, 10 % of the time left when an invocation arrives), at most half of it.
     var deadlineMarginMilliseconds: Int?
     var functionName: String
     /// Where relative paths in an inline configuration resolve.
     var taskRoot: String?
-    var faults: FaultInjection?
+
+    /// Whether store faults are injected (debug builds with `IMGFN_TEST_*` set).
+    var injectsFaults: Bool {
+        #if IMGFN_FAULT_INJECTION
+        faults != nil
+        #else
+        false
+        #endif
+    }
 
     /// Reads and checks every variable; the pipeline configuration itself is parsed by
     /// `loadPipeline()`.
@@ -88,9 +78,10 @@ struct FunctionConfiguration: Sendable {
             pipelineSource = .builtIn
         }
         store = try Self.parseStore(value("IMGFN_STORE") ?? "s3://")
-        s3Endpoint = value("IMGFN_S3_ENDPOINT")
-        s3PathStyle = try Self.parseFlag(value("IMGFN_S3_PATH_STYLE"), name: "IMGFN_S3_PATH_STYLE")
-        region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION")
+        s3 = S3Settings(
+            endpoint: value("IMGFN_S3_ENDPOINT"),
+            pathStyle: try Self.parseFlag(value("IMGFN_S3_PATH_STYLE"), name: "IMGFN_S3_PATH_STYLE"),
+            region: value("AWS_REGION") ?? value("AWS_DEFAULT_REGION"))
         if let margin = value("IMGFN_DEADLINE_MARGIN_MS") {
             guard let milliseconds = Int(margin), milliseconds >= 0 else {
                 throw FunctionError(
@@ -101,8 +92,10 @@ struct FunctionConfiguration: Sendable {
         }
         functionName = value("AWS_LAMBDA_FUNCTION_NAME") ?? "imgfn"
         taskRoot = value("LAMBDA_TASK_ROOT")
+        #if IMGFN_FAULT_INJECTION
         faults = try Self.parseFaults(
             transientKeys: value("IMGFN_TEST_TRANSIENT_KEYS"), fetchDelay: value("IMGFN_TEST_FETCH_DELAY_MS"))
+        #endif
     }
 
     /// Parses and validates the pipeline configuration.
@@ -110,23 +103,10 @@ struct FunctionConfiguration: Sendable {
     ///   path), or `.startupFailed` when libvips is unavailable.
     func loadPipeline() throws(FunctionError) -> Pipeline {
         do {
-            switch pipelineSource {
-            case .builtIn:
-                return try Pipeline(.default)
-            case .inline(let json):
-                return try PipelineConfig.load(json: Array(json.utf8), baseDirectory: taskRoot)
-            case .file(let path):
-                let bytes = try SourceBytes.read(path: path, maxBytes: 1 << 20)
-                let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-                return try bytes.withUnsafeBytes { (raw) throws(ImgfnError) in
-                    try PipelineConfig.load(json: raw, baseDirectory: directory.isEmpty ? "/" : directory)
-                }
-            }
+            return try pipelineSource.load(inlineBaseDirectory: taskRoot)
         } catch {
             let subject = if case .file(let path) = pipelineSource { "IMGFN_CONFIG (\(path))" } else { "IMGFN_CONFIG" }
-            // Everything in the `do` throws ImgfnError; `withUnsafeBytes` only hides the type.
-            let failure = error as? ImgfnError ?? ImgfnError(.invalidConfig, "\(error)")
-            throw FunctionError(startup: failure, subject: subject)
+            throw FunctionError(startup: error, subject: subject)
         }
     }
 
@@ -135,26 +115,11 @@ struct FunctionConfiguration: Sendable {
     }
 
     static func parseStore(_ text: String) throws(FunctionError) -> StoreLocation {
-        if text.hasPrefix("s3://") {
-            var bucket = text.dropFirst("s3://".count)
-            if bucket.hasSuffix("/") { bucket = bucket.dropLast() }
-            guard !bucket.contains("/") else {
-                throw FunctionError(
-                    .invalidConfiguration, "IMGFN_STORE: \"\(text)\" names a key prefix; use s3://BUCKET or s3://")
-            }
-            return .s3(bucket: bucket.isEmpty ? nil : String(bucket))
+        do {
+            return try StoreLocation(parsing: text, plainPaths: false)
+        } catch {
+            throw FunctionError(.invalidConfiguration, "IMGFN_STORE: \(error.message)", underlying: error)
         }
-        if text.hasPrefix("file://") {
-            var root = String(text.dropFirst("file://".count))
-            while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
-            guard root.hasPrefix("/") else {
-                throw FunctionError(
-                    .invalidConfiguration, "IMGFN_STORE: \"\(text)\" must be file:///absolute/directory")
-            }
-            return .fileSystem(root: root)
-        }
-        throw FunctionError(
-            .invalidConfiguration, "IMGFN_STORE: \"\(text)\" is not s3://, s3://BUCKET or file:///absolute/directory")
     }
 
     static func parseFlag(_ text: String?, name: String) throws(FunctionError) -> Bool {
@@ -165,6 +130,7 @@ struct FunctionConfiguration: Sendable {
         }
     }
 
+    #if IMGFN_FAULT_INJECTION
     static func parseFaults(transientKeys: String?, fetchDelay: String?) throws(FunctionError) -> FaultInjection? {
         guard transientKeys != nil || fetchDelay != nil else { return nil }
         var faults = FaultInjection()
@@ -179,4 +145,5 @@ struct FunctionConfiguration: Sendable {
         }
         return faults
     }
+    #endif
 }

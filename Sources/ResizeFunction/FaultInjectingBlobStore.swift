@@ -1,6 +1,7 @@
 import ImagePipeline
 import ImgfnBase
 
+#if IMGFN_FAULT_INJECTION
 /// Test only (`IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`): wraps a store to fail
 /// chosen keys transiently and to slow fetches, so the process tests can produce a transient
 /// failure and a deadline on demand. See `FunctionConfiguration.FaultInjection`.
@@ -33,3 +34,4 @@ struct FaultInjectingBlobStore: BlobStore {
         }
     }
 }
+#endif

@@ -56,7 +56,7 @@ enum LambdaBootstrap {
                 "configHash": .string(function.handler.pipeline.configHash),
                 "derivatives": .int(function.handler.pipeline.config.derivatives.count),
                 "deadlineMarginMs": function.configuration.deadlineMarginMilliseconds.map { .int($0) },
-                "faultInjection": function.configuration.faults == nil ? nil : .bool(true),
+                "faultInjection": function.configuration.injectsFaults ? .bool(true) : nil,
             ])
 
         var coldStart = true

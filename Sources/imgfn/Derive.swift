@@ -30,8 +30,7 @@ struct Derive: AsyncParsableCommand {
     @Argument(help: "Image files and directories.")
     var inputs: [String]
 
-    @Option(help: "Pipeline configuration (JSON). Default: the built-in configuration.")
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
     @Option(help: "Output directory (the filesystem blob store's root).")
     var out: String
@@ -87,7 +86,7 @@ struct Derive: AsyncParsableCommand {
     private func loadPipeline() throws -> Pipeline {
         // The output directory is a bucket of its own: derivatives can never be read back
         // as inputs, so the same-bucket recursion guard does not apply.
-        try loadConfiguredPipeline(config) { config in
+        try config.loadPipeline { config in
             config.output.bucket = config.output.bucket ?? "local"
             if let prefix { config.output.prefix = prefix }
         }

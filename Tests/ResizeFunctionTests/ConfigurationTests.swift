@@ -1,3 +1,4 @@
+import ServiceWiring
 import Testing
 
 @testable import ResizeFunction
@@ -5,13 +6,13 @@ import Testing
 /// The environment parsing, in-process (the process tests cover how failures are reported).
 @Suite struct ConfigurationTests {
     @Test(arguments: [
-        ("s3://", FunctionConfiguration.StoreLocation.s3(bucket: nil)),
+        ("s3://", StoreLocation.s3(bucket: nil)),
         ("s3://photos", .s3(bucket: "photos")),
         ("s3://photos/", .s3(bucket: "photos")),
         ("file:///srv/bucket", .fileSystem(root: "/srv/bucket")),
         ("file:///srv/bucket/", .fileSystem(root: "/srv/bucket")),
     ])
-    func storeLocations(_ text: String, _ expected: FunctionConfiguration.StoreLocation) throws {
+    func storeLocations(_ text: String, _ expected: StoreLocation) throws {
         #expect(try FunctionConfiguration.parseStore(text) == expected)
     }
 
@@ -24,7 +25,7 @@ import Testing
         let configuration = try FunctionConfiguration(environment: [:])
         #expect(configuration.pipelineSource == .builtIn)
         #expect(configuration.store == .s3(bucket: nil))
-        #expect(configuration.s3PathStyle == false)
+        #expect(configuration.s3.pathStyle == false)
         #expect(configuration.deadlineMarginMilliseconds == nil)
         #expect(configuration.functionName == "imgfn")
         #expect(configuration.faults == nil)
@@ -39,9 +40,9 @@ import Testing
         ])
         #expect(configuration.pipelineSource == .inline("{\"derivatives\": []}"))
         #expect(configuration.store == .s3(bucket: "out"))
-        #expect(configuration.s3Endpoint == "http://127.0.0.1:9000")
-        #expect(configuration.s3PathStyle)
-        #expect(configuration.region == "eu-west-1")
+        #expect(configuration.s3.endpoint == "http://127.0.0.1:9000")
+        #expect(configuration.s3.pathStyle)
+        #expect(configuration.s3.region == "eu-west-1")
         #expect(configuration.deadlineMarginMilliseconds == 1500)
         #expect(configuration.functionName == "resize")
         #expect(configuration.faults == .init(transientKeys: ["a", "b"], fetchDelayMilliseconds: 10))

@@ -26,6 +26,15 @@ import Testing
         #expect((outcome?["skipped"] as? [String: Any])?["reason"] as? String == "already derived for this version and configuration (derived/storm 1/manifest.json)")
     }
 
+    /// The CLI and the function parse store locations with the same code (ServiceWiring): a
+    /// key prefix is not a store in either (the CLI used to keep only the bucket, silently).
+    @Test(arguments: ["s3://photos/uploads", "ftp://host/dir", "file://relative/dir"])
+    func storeLocationsTheFunctionRefusesAreRefused(_ store: String) throws {
+        let result = try CLI.run(["invoke", "--event", CLI.fixtures + "/events/s3-put.json", "--store", store])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("--store \"\(store)\""), "\(result.stderr)")
+    }
+
     @Test func permanentFailuresExit65AndBadEventsToo() throws {
         let bucket = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: bucket) }

@@ -32,7 +32,7 @@ struct InvocationHandler: Sendable {
             throw FunctionError(startup: error, subject: "libvips")
         }
         let pipeline = try configuration.loadPipeline()
-        let store = try StoreFactory.make(configuration, environment: environment)
+        let store = try configuration.makeStores(environment: environment)
         return InvocationHandler(handler: Handler(pipeline: pipeline, store: store), configuration: configuration)
     }
 

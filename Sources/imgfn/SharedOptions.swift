@@ -1,0 +1,51 @@
+import ArgumentParser
+import FoundationEssentials
+import ImagePipeline
+import ImgfnBase
+import ServiceWiring
+
+/// `--config FILE`, for every command that runs the pipeline configuration.
+struct ConfigOption: ParsableArguments {
+    @Option(help: "Pipeline configuration (JSON). Default: the built-in configuration.")
+    var config: String?
+
+    /// Loads and validates the configuration after `adjust`; exits 78 naming the problem.
+    func loadPipeline(adjust: (inout PipelineConfig) -> Void = { _ in }) throws -> Pipeline {
+        let source = config.map { PipelineSource.file(path: $0) } ?? .builtIn
+        do {
+            return try source.load(adjust: adjust)
+        } catch {
+            throw ExitStatus.report(error, subject: config ?? "configuration")
+        }
+    }
+}
+
+/// `--store` and the S3 settings, for every command that reads and writes a store.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The store: a directory (the embedded filesystem store), s3://BUCKET, or s3:// for each event's bucket.")
+    var store: String
+
+    @Option(help: "S3-compatible endpoint URL (MinIO, R2, a local server), e.g. http://127.0.0.1:9000.")
+    var endpoint: String?
+
+    @Flag(name: .customLong("path-style"), help: "Path-style S3 addressing (https://host/BUCKET/KEY).")
+    var pathStyle = false
+
+    @Option(help: "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1).")
+    var region: String?
+
+    func validate() throws {
+        do { _ = try StoreLocation(parsing: store, plainPaths: true) } catch { throw ValidationError("--store \(error.message)") }
+    }
+
+    /// The bucket → store function; exits 64 naming the problem when the S3 settings are unusable.
+    func makeStores() throws -> @Sendable (String) -> any BlobStore {
+        do {
+            let location = try StoreLocation(parsing: store, plainPaths: true)
+            let settings = S3Settings(endpoint: endpoint, pathStyle: pathStyle, region: region)
+            return try StoreFactory.make(location, s3: settings, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ExitStatus.report(error, subject: store)
+        }
+    }
+}
