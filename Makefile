@@ -17,7 +17,7 @@ endif
 IMGFN      := $(SCRATCH)/release/imgfn
 DEMO_OUT   := out/demo
 
-.PHONY: all deps build demo test unit-test lint-template lambda lambda-test clean fixtures matrix-fixtures \
+.PHONY: all deps build demo test lint format unit-test lint-template lambda lambda-test clean fixtures matrix-fixtures \
         bench bench-quick bench-baseline bench-prepare
 
 all: build
@@ -42,9 +42,18 @@ demo: build
 	@$(IMGFN) invoke --event $(DEMO_OUT)/event.json --store $(DEMO_OUT)/bucket
 	@echo "Wrote:"; cd $(DEMO_OUT)/bucket && find derived -type f | sort | xargs ls -l | awk '{printf "  %8d bytes  $(DEMO_OUT)/bucket/%s\n", $$5, $$9}'
 
-# Every test: the Swift suites, the deployment template's lint, then the Lambda bundle run in
-# an empty root (needs root).
-test: unit-test lint-template lambda-test
+# Every test: the layer and format checks, the Swift suites, the deployment template's lint,
+# then the Lambda bundle run in an empty root (needs root).
+test: lint unit-test lint-template lambda-test
+
+# Imports point down the layers (scripts/check-layers.sh); the code is as `swift format` writes
+# it (.swift-format): `make format` rewrites it so.
+lint:
+	scripts/check-layers.sh
+	$(SWIFT) format lint --strict -r Sources Tests Benchmarks/Sources Package.swift
+
+format:
+	$(SWIFT) format format -i -r Sources Tests Benchmarks/Sources Package.swift
 
 lint-template: deps
 	cfn-lint template.yaml

@@ -1,3 +1,9 @@
+// ImagePipeline — the imaging library (layer 2, beside S3Store). Bytes in, bytes out: libvips
+// started once (Vips/), header and limits then one shrink-on-load decode (Decode/), every
+// derivative's resize and steps (Derive/), encoding within each format's limits (Encode/), and
+// the pipeline configuration (Config/). Only this target imports CVips; it does no I/O beyond
+// the bytes it is given and reads no environment.
+
 import ImgfnBase
 
 /// The resize pipeline for one input and one output: header and limits → shrink-on-load

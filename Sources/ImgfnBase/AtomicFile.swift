@@ -1,9 +1,9 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes files so a reader sees either nothing or the whole file: the bytes go to a hidden
@@ -34,7 +34,10 @@ public enum AtomicFile {
             while done < buffer.count {
                 let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
                 if n < 0 && errno == EINTR { continue }
-                if n <= 0 { failure = "cannot write \(path): \(errnoText())"; break }
+                if n <= 0 {
+                    failure = "cannot write \(path): \(errnoText())"
+                    break
+                }
                 done += n
             }
             if failure == nil && sync && fsync(fd) != 0 { failure = "cannot sync \(path): \(errnoText())" }

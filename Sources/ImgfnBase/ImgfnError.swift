@@ -1,3 +1,8 @@
+// ImgfnBase — the base layer (README "Data flow"). What every other target shares and nothing
+// heavy: the error type, `SourceBytes` (an encoded object in memory at a stable address),
+// `AtomicFile`, the `BlobStore` protocol and its value types, duration units. It links neither
+// libvips nor an HTTP client and reads no environment.
+
 /// The one error type of every imgfn target: the imaging library, the service layer, the S3
 /// client and the shells all throw it.
 ///
@@ -7,11 +12,11 @@
 /// error), for logs and debugging: two errors are equal when code and message are.
 public struct ImgfnError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure this is. Compare with the static members (`.overLimit`, …).
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible, Codable {
         fileprivate enum Base: String, Hashable, Sendable {
             case emptyInput, unsupportedFormat, overLimit, overFormatLimit, corruptImage, encodeFailed
             case invalidOptions, invalidConfig, inputUnreadable, outputUnwritable, vipsUnavailable
-            case notFound, accessDenied, storeUnavailable, invalidEvent
+            case notFound, accessDenied, storeUnavailable, invalidEvent, deadline
         }
         fileprivate let base: Base
         private init(_ base: Base) { self.base = base }
@@ -46,6 +51,8 @@ public struct ImgfnError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let storeUnavailable = Code(.storeUnavailable)
         /// An event is not JSON, or not of a shape imgfn knows.
         public static let invalidEvent = Code(.invalidEvent)
+        /// Work not started because the invocation's deadline is near: to be retried.
+        public static let deadline = Code(.deadline)
         /// libvips failed to start or a module it needs is missing.
         public static let vipsUnavailable = Code(.vipsUnavailable)
 
@@ -61,7 +68,22 @@ public struct ImgfnError: Error, Sendable, Equatable, CustomStringConvertible {
 
         /// True for failures that may go away by themselves (a store that did not answer):
         /// the work should be retried later. Everything else is permanent.
-        public var isTransient: Bool { base == .storeUnavailable }
+        public var isTransient: Bool { base == .storeUnavailable || base == .deadline }
+
+        /// Encoded as its name (`"corruptImage"`), as logs and results show it.
+        public init(from decoder: any Decoder) throws {
+            let name = try decoder.singleValueContainer().decode(String.self)
+            guard let base = Base(rawValue: name) else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "unknown code \(name)"))
+            }
+            self.init(base)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(base.rawValue)
+        }
     }
 
     public var code: Code

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension SourceBytes {
@@ -35,7 +35,9 @@ extension SourceBytes {
 
     /// Reads a stream (stdin, a pipe) to its end, refusing it as soon as it passes `maxBytes`.
     /// With `closing`, the descriptor is closed afterwards (and an invalid one is an error).
-    public static func read(fileDescriptor fd: Int32, maxBytes: Int, closing: Bool = false) throws(ImgfnError) -> SourceBytes {
+    public static func read(fileDescriptor fd: Int32, maxBytes: Int, closing: Bool = false) throws(ImgfnError)
+        -> SourceBytes
+    {
         if closing {
             guard fd >= 0 else { throw ImgfnError(.inputUnreadable, "cannot open: \(errnoText())") }
         }

@@ -32,19 +32,19 @@ import ServiceWiring
 ///   release build (the Lambda bundle) has no fault injection at all.
 struct FunctionConfiguration: Sendable {
     #if IMGFN_FAULT_INJECTION
-    /// Faults injected into the store, for the bootstrap's own process tests only: a
-    /// transient failure cannot otherwise be produced on demand on a filesystem store, nor a
-    /// record slow enough to cross a deadline. Never set these in a deployment.
-    ///
-    /// - `IMGFN_TEST_TRANSIENT_KEYS=k1,k2`: every store operation on those keys fails with
-    ///   `.storeUnavailable` (a transient failure).
-    /// - `IMGFN_TEST_FETCH_DELAY_MS=N`: every object fetch (GET) takes N ms longer.
-    struct FaultInjection: Sendable, Equatable {
-        var transientKeys: Set<String> = []
-        var fetchDelayMilliseconds = 0
-    }
+        /// Faults injected into the store, for the bootstrap's own process tests only: a
+        /// transient failure cannot otherwise be produced on demand on a filesystem store, nor a
+        /// record slow enough to cross a deadline. Never set these in a deployment.
+        ///
+        /// - `IMGFN_TEST_TRANSIENT_KEYS=k1,k2`: every store operation on those keys fails with
+        ///   `.storeUnavailable` (a transient failure).
+        /// - `IMGFN_TEST_FETCH_DELAY_MS=N`: every object fetch (GET) takes N ms longer.
+        struct FaultInjection: Sendable, Equatable {
+            var transientKeys: Set<String> = []
+            var fetchDelayMilliseconds = 0
+        }
 
-    var faults: FaultInjection?
+        var faults: FaultInjection?
     #endif
 
     var pipelineSource: PipelineSource
@@ -59,9 +59,9 @@ struct FunctionConfiguration: Sendable {
     /// Whether store faults are injected (debug builds with `IMGFN_TEST_*` set).
     var injectsFaults: Bool {
         #if IMGFN_FAULT_INJECTION
-        faults != nil
+            faults != nil
         #else
-        false
+            false
         #endif
     }
 
@@ -93,8 +93,8 @@ struct FunctionConfiguration: Sendable {
         functionName = value("AWS_LAMBDA_FUNCTION_NAME") ?? "imgfn"
         taskRoot = value("LAMBDA_TASK_ROOT")
         #if IMGFN_FAULT_INJECTION
-        faults = try Self.parseFaults(
-            transientKeys: value("IMGFN_TEST_TRANSIENT_KEYS"), fetchDelay: value("IMGFN_TEST_FETCH_DELAY_MS"))
+            faults = try Self.parseFaults(
+                transientKeys: value("IMGFN_TEST_TRANSIENT_KEYS"), fetchDelay: value("IMGFN_TEST_FETCH_DELAY_MS"))
         #endif
     }
 
@@ -131,19 +131,19 @@ struct FunctionConfiguration: Sendable {
     }
 
     #if IMGFN_FAULT_INJECTION
-    static func parseFaults(transientKeys: String?, fetchDelay: String?) throws(FunctionError) -> FaultInjection? {
-        guard transientKeys != nil || fetchDelay != nil else { return nil }
-        var faults = FaultInjection()
-        faults.transientKeys = Set((transientKeys ?? "").split(separator: ",").map { String($0) })
-        if let fetchDelay {
-            guard let milliseconds = Int(fetchDelay), milliseconds >= 0 else {
-                throw FunctionError(
-                    .invalidConfiguration,
-                    "IMGFN_TEST_FETCH_DELAY_MS: must be a whole number ≥ 0, got \"\(fetchDelay)\"")
+        static func parseFaults(transientKeys: String?, fetchDelay: String?) throws(FunctionError) -> FaultInjection? {
+            guard transientKeys != nil || fetchDelay != nil else { return nil }
+            var faults = FaultInjection()
+            faults.transientKeys = Set((transientKeys ?? "").split(separator: ",").map { String($0) })
+            if let fetchDelay {
+                guard let milliseconds = Int(fetchDelay), milliseconds >= 0 else {
+                    throw FunctionError(
+                        .invalidConfiguration,
+                        "IMGFN_TEST_FETCH_DELAY_MS: must be a whole number ≥ 0, got \"\(fetchDelay)\"")
+                }
+                faults.fetchDelayMilliseconds = milliseconds
             }
-            faults.fetchDelayMilliseconds = milliseconds
+            return faults
         }
-        return faults
-    }
     #endif
 }

@@ -4,9 +4,9 @@ import ImgfnBase
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The custom runtime's life: start up once, then ask for invocations, handle and answer

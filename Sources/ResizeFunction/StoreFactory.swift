@@ -15,7 +15,7 @@ extension FunctionConfiguration {
             throw FunctionError(.invalidConfiguration, "IMGFN_STORE \(store): \(error.message)", underlying: error)
         }
         #if IMGFN_FAULT_INJECTION
-        if let faults { return { bucket in FaultInjectingBlobStore(base: stores(bucket), faults: faults) } }
+            if let faults { return { bucket in FaultInjectingBlobStore(base: stores(bucket), faults: faults) } }
         #endif
         return stores
     }

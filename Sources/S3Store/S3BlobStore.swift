@@ -1,3 +1,7 @@
+// S3Store — the S3 client (layer 2, beside ImagePipeline): SigV4 signing, the S3 REST calls
+// with retries and classified errors, and `S3BlobStore`. It links AsyncHTTPClient and
+// swift-crypto, never libvips.
+
 import AsyncHTTPClient
 import ImgfnBase
 import NIOCore
@@ -45,7 +49,8 @@ public struct S3BlobStore: BlobStore {
                 throw .permanent(Self.overLimit(what, size: declared, maxBytes: maxBytes))
             }
             if let declared {
-                return try await Self.read(response.body, declared: declared, key: key, headers: response.headers, what: what)
+                return try await Self.read(
+                    response.body, declared: declared, key: key, headers: response.headers, what: what)
             }
             var bytes: [UInt8] = []
             var overLimit = false
@@ -79,10 +84,13 @@ public struct S3BlobStore: BlobStore {
         do {
             for try await buffer in body {
                 guard filled + buffer.readableBytes <= declared else {
-                    throw S3AttemptFailure.transient("\(what): the body is longer than its Content-Length of \(declared)")
+                    throw S3AttemptFailure.transient(
+                        "\(what): the body is longer than its Content-Length of \(declared)")
                 }
                 buffer.withUnsafeReadableBytes { chunk in
-                    if let start = chunk.baseAddress { (bytes.base + filled).copyMemory(from: start, byteCount: chunk.count) }
+                    if let start = chunk.baseAddress {
+                        (bytes.base + filled).copyMemory(from: start, byteCount: chunk.count)
+                    }
                 }
                 filled += buffer.readableBytes
             }

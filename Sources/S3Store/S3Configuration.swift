@@ -1,9 +1,9 @@
 import ImgfnBase
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Where an `S3BlobStore` sends its requests, and as whom.

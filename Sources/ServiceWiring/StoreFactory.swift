@@ -1,3 +1,8 @@
+// ServiceWiring — the wiring layer (layer 4): what both shells derive from their settings, so
+// they cannot disagree. Store locations (`--store`, `IMGFN_STORE`) and the store factory (the
+// only place that knows every `BlobStore`), and pipeline configuration loading. The shells
+// read their arguments and environment once and pass the values here.
+
 import ImageService
 import ImgfnBase
 import S3Store
@@ -54,7 +59,8 @@ public enum StoreFactory {
                     do throws(ImgfnError) {
                         store = S3BlobStore(configuration: try configuration(bucket))
                     } catch {
-                        store = UnusableBlobStore(error: ImgfnError(.invalidEvent, "bucket \"\(bucket)\": \(error.message)"))
+                        store = UnusableBlobStore(
+                            error: ImgfnError(.invalidEvent, "bucket \"\(bucket)\": \(error.message)"))
                     }
                     cache[bucket] = store
                     return store

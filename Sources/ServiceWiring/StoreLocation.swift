@@ -29,7 +29,10 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         } else if plainPaths && !text.isEmpty && !text.contains("://") {
             self = .fileSystem(root: text)
         } else {
-            let accepted = plainPaths ? "a directory, s3://, s3://BUCKET or file:///absolute/directory" : "s3://, s3://BUCKET or file:///absolute/directory"
+            let accepted =
+                plainPaths
+                ? "a directory, s3://, s3://BUCKET or file:///absolute/directory"
+                : "s3://, s3://BUCKET or file:///absolute/directory"
             throw ImgfnError(.invalidOptions, "\"\(text)\" is not \(accepted)")
         }
     }

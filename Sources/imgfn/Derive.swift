@@ -5,7 +5,7 @@ import ImageService
 import ImgfnBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Derive: AsyncParsableCommand {
@@ -65,7 +65,8 @@ struct Derive: AsyncParsableCommand {
             var next = 0
             func launch() {
                 guard next < sources.count else { return }
-                let index = next, source = sources[index]
+                let index = next
+                let source = sources[index]
                 next += 1
                 group.addTask { (index, await Self.process(source, pipeline: pipeline, store: store, jobs: perImage)) }
             }
@@ -104,11 +105,14 @@ struct Derive: AsyncParsableCommand {
         for input in inputs {
             var info = stat()
             guard stat(input, &info) == 0 else {
-                throw ExitStatus.report(ImgfnError(.inputUnreadable, "cannot open: \(String(cString: strerror(errno)))"), subject: input)
+                throw ExitStatus.report(
+                    ImgfnError(.inputUnreadable, "cannot open: \(String(cString: strerror(errno)))"), subject: input)
             }
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 let root = input.hasSuffix("/") ? String(input.dropLast()) : input
-                for relative in Self.imageFiles(below: root) { sources.append(Source(path: "\(root)/\(relative)", key: relative)) }
+                for relative in Self.imageFiles(below: root) {
+                    sources.append(Source(path: "\(root)/\(relative)", key: relative))
+                }
             } else {
                 let name = input.split(separator: "/").last.map(String.init) ?? input
                 sources.append(Source(path: input, key: name))
@@ -124,7 +128,9 @@ struct Derive: AsyncParsableCommand {
         defer { closedir(dir) }
         var found: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+            }
             if name.hasPrefix(".") { continue }
             let path = relative.isEmpty ? name : "\(relative)/\(name)"
             var info = stat()
@@ -148,7 +154,9 @@ struct Derive: AsyncParsableCommand {
         return head[..<n].withUnsafeBytes { ImageFormat.sniff($0) } != nil
     }
 
-    static func process(_ source: Source, pipeline: Pipeline, store: FileSystemBlobStore, jobs: Int) async -> InputResult {
+    static func process(_ source: Source, pipeline: Pipeline, store: FileSystemBlobStore, jobs: Int) async
+        -> InputResult
+    {
         do {
             let bytes = try SourceBytes.read(path: source.path, maxBytes: pipeline.config.source.limits.maxBytes)
             let bytesIn = bytes.count

@@ -3,7 +3,7 @@ import ImagePipeline
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Progress on stderr: a bar redrawn in place on a terminal, one line per input otherwise.
@@ -26,7 +26,8 @@ final class Progress: Sendable {
             return (state.done, state.failed)
         }
         if terminal {
-            let width = 30, filled = total == 0 ? width : width * done / total
+            let width = 30
+            let filled = total == 0 ? width : width * done / total
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
             var line = "\r[\(bar)] \(done)/\(total)"
             if failed > 0 { line += "  \(failed) failed" }
@@ -89,7 +90,8 @@ struct Summary {
             var error: String?, errorCode: String?
         }
         struct Report: Encodable {
-            var inputs: Int, failed: Int, derivatives: Int, bytesIn: Int, bytesOut: Int, seconds: Double, results: [Entry]
+            var inputs: Int, failed: Int, derivatives: Int, bytesIn: Int, bytesOut: Int, seconds: Double,
+                results: [Entry]
         }
         let report = Report(
             inputs: results.count, failed: failures.count, derivatives: results.reduce(0) { $0 + $1.files },
@@ -117,7 +119,8 @@ struct Summary {
         var scale = 1
         for _ in 0..<digits { scale *= 10 }
         let scaled = Int((value * Double(scale)).rounded())
-        let whole = scaled / scale, fraction = abs(scaled % scale)
+        let whole = scaled / scale
+        let fraction = abs(scaled % scale)
         let text = String(fraction)
         return digits == 0 ? "\(whole)" : "\(whole).\(String(repeating: "0", count: digits - text.count))\(text)"
     }

@@ -6,7 +6,8 @@ struct Events: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
         abstract: "Print a sample event, like `sam local generate-event`.",
-        discussion: "Shapes: \(EventSamples.Shape.allCases.map(\.rawValue).joined(separator: ", ")). Keys are form-encoded the way S3 does."
+        discussion:
+            "Shapes: \(EventSamples.Shape.allCases.map(\.rawValue).joined(separator: ", ")). Keys are form-encoded the way S3 does."
     )
 
     @Argument(help: "The event shape: \(EventSamples.Shape.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -26,7 +27,9 @@ struct Events: ParsableCommand {
 
     func validate() throws {
         guard EventSamples.Shape(rawValue: shape) != nil else {
-            throw ValidationError("unknown shape \"\(shape)\"; one of \(EventSamples.Shape.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown shape \"\(shape)\"; one of \(EventSamples.Shape.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
     }
 

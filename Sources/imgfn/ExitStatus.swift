@@ -3,7 +3,7 @@ import ImagePipeline
 import ImgfnBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The documented exit codes (BSD sysexits), and the one-line error report behind them.

@@ -1,3 +1,7 @@
+// imgfn — the CLI shell (layer 5): one file per command, shared option groups
+// (SharedOptions.swift, InputOptions.swift); each command parses, calls the layers below and
+// prints. Exit codes: ExitStatus.swift.
+
 import ArgumentParser
 import ImagePipeline
 

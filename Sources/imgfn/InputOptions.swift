@@ -3,7 +3,7 @@ import ImagePipeline
 import ImgfnBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Options shared by every command that reads an image: the limits checked before decoding.

@@ -5,7 +5,7 @@ import ImageService
 import ImgfnBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Invoke: AsyncParsableCommand {
@@ -66,8 +66,10 @@ struct Invoke: AsyncParsableCommand {
         let subject = result.key.map { "\(result.bucket ?? "")/\($0)" } ?? (result.messageId ?? "-")
         switch result.outcome {
         case .ok(let files, let manifest, let omitted):
-            let ms = Int(result.metrics.fetchMilliseconds + result.metrics.decodeMilliseconds + result.metrics.deriveMilliseconds
-                + result.metrics.storeMilliseconds)
+            let ms = Int(
+                result.metrics.fetchMilliseconds + result.metrics.decodeMilliseconds + result.metrics.deriveMilliseconds
+                    + result.metrics.encodeMilliseconds
+                    + result.metrics.storeMilliseconds)
             let left = omitted.isEmpty ? "" : "; omitted \(omitted.joined(separator: "; "))"
             return "ok       \(subject): \(files) files, manifest \(manifest) (\(ms) ms)\(left)"
         case .skipped(let reason):

@@ -3,7 +3,7 @@ import ImagePipeline
 import ImgfnBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Resize: ParsableCommand {
@@ -36,7 +36,8 @@ struct Resize: ParsableCommand {
     @Option(help: "How to fit a width×height box: \(Fit.allCases.map(\.rawValue).joined(separator: ", ")).")
     var fit: Fit = .inside
 
-    @Option(help: "What cover keeps / where contain places: \(Gravity.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help: "What cover keeps / where contain places: \(Gravity.allCases.map(\.rawValue).joined(separator: ", ")).")
     var gravity: Gravity = .centre
 
     @Flag(help: "Allow the output to be larger than the input.")
@@ -45,7 +46,8 @@ struct Resize: ParsableCommand {
     @Option(help: "Background for contain padding and for flattening alpha into JPEG: #rrggbb, white or black.")
     var background: RGBColour = .white
 
-    @Option(name: [.short, .long], help: "Output format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        name: [.short, .long], help: "Output format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: OutputFormat?
 
     @Option(name: [.short, .long], help: "Quality 1…100 (defaults: JPEG 80, WebP 80, AVIF 50; PNG is lossless).")
@@ -66,7 +68,8 @@ struct Resize: ParsableCommand {
     @OptionGroup var limitOptions: LimitOptions
 
     var resizeOptions: ResizeOptions {
-        ResizeOptions(width: width, height: height, fit: fit, gravity: gravity, enlarge: enlarge, background: background)
+        ResizeOptions(
+            width: width, height: height, fit: fit, gravity: gravity, enlarge: enlarge, background: background)
     }
 
     func validate() throws {

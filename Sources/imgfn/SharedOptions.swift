@@ -22,7 +22,8 @@ struct ConfigOption: ParsableArguments {
 
 /// `--store` and the S3 settings, for every command that reads and writes a store.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "The store: a directory (the embedded filesystem store), s3://BUCKET, or s3:// for each event's bucket.")
+    @Option(
+        help: "The store: a directory (the embedded filesystem store), s3://BUCKET, or s3:// for each event's bucket.")
     var store: String
 
     @Option(help: "S3-compatible endpoint URL (MinIO, R2, a local server), e.g. http://127.0.0.1:9000.")
@@ -35,7 +36,9 @@ struct StoreOptions: ParsableArguments {
     var region: String?
 
     func validate() throws {
-        do { _ = try StoreLocation(parsing: store, plainPaths: true) } catch { throw ValidationError("--store \(error.message)") }
+        do { _ = try StoreLocation(parsing: store, plainPaths: true) } catch {
+            throw ValidationError("--store \(error.message)")
+        }
     }
 
     /// The bucket → store function; exits 64 naming the problem when the S3 settings are unusable.

@@ -9,8 +9,9 @@ import Testing
 @Suite struct WarmTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
-    static let photo = Photo(id: "2.5mp-baseline", path: "Fixtures/photos/storm.jpg", width: 1920, height: 1280,
-                             bytes: 1, kind: "baseline JPEG")
+    static let photo = Photo(
+        id: "2.5mp-baseline", path: "Fixtures/photos/storm.jpg", width: 1920, height: 1280,
+        bytes: 1, kind: "baseline JPEG")
 
     @Test func eachImageIsPairedWithARunOfTheFloor() throws {
         try VipsRuntime.start()

@@ -1,7 +1,7 @@
 import ImagePipeline
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct BadInputTests {
     @Test(arguments: [
@@ -30,7 +30,9 @@ import TestSupport
             try ImageResizer.info(of: try Fixtures.bytes(Fixtures.photo), limits: limits)
         }
         #expect(error?.code == .overLimit)
-        #expect(try ImageResizer.info(of: try Fixtures.bytes(Fixtures.photo), limits: .init(maxPixels: 2_500_000)).width == 1920)
+        #expect(
+            try ImageResizer.info(of: try Fixtures.bytes(Fixtures.photo), limits: .init(maxPixels: 2_500_000)).width
+                == 1920)
     }
 
     @Test func byteLimitIsCheckedBeforeReading() throws {

@@ -1,7 +1,7 @@
 import ImagePipeline
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 /// The bars fixtures are red, green, blue and white patches, 64 px wide each; resized to 128
 /// wide (32 high), the patch centres are at x = 16, 48, 80, 112, y = 16.
@@ -37,7 +37,8 @@ import TestSupport
         #expect(pixels.bands == 3)
         #expect(try ImageResizer.info(of: SourceBytes(encoded.bytes)).colourSpace == "srgb")
         // CMYK cannot hold sRGB's primaries exactly: each patch must still be clearly its colour.
-        let red = pixels.pixel(Self.centres.red, 16), blue = pixels.pixel(Self.centres.blue, 16)
+        let red = pixels.pixel(Self.centres.red, 16)
+        let blue = pixels.pixel(Self.centres.blue, 16)
         #expect(red[0] > 200 && red[1] < 80 && red[2] < 80, "\(red)")
         #expect(blue[2] > 120 && blue[0] < 80, "\(blue)")
         expectClose(pixels.pixel(Self.centres.white, 16), [255, 255, 255], within: 8)
@@ -52,7 +53,9 @@ import TestSupport
         expectClose(pixels.pixel(Self.centres.blue, 16), [0, 0, 255], within: 1)
     }
 
-    @Test(arguments: [(RGBColour.white, [255, 255, 255]), (.black, [0, 0, 0]), (RGBColour(parsing: "#336699")!, [0x33, 0x66, 0x99])])
+    @Test(arguments: [
+        (RGBColour.white, [255, 255, 255]), (.black, [0, 0, 0]), (RGBColour(parsing: "#336699")!, [0x33, 0x66, 0x99]),
+    ])
     func alphaIsFlattenedOntoTheBackgroundForJPEG(_ background: RGBColour, _ expected: [Int]) throws {
         let (encoded, pixels) = try bars("colour/bars-alpha.png", encode: .init(format: .jpeg), background: background)
         #expect(encoded.format == .jpeg && pixels.bands == 3)

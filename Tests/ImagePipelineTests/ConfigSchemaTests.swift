@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import ImagePipeline
 
 /// Keeps `Schemas/pipeline-config.schema.json` and the configuration loader in step: a config
@@ -8,7 +9,8 @@ import TestSupport
 /// loader asked for must be exactly the schema's properties.
 @Suite struct ConfigSchemaTests {
     nonisolated(unsafe) static let schema: [String: Any] = {
-        let url = URL(fileURLWithPath: Fixtures.root).deletingLastPathComponent().appendingPathComponent("Schemas/pipeline-config.schema.json")
+        let url = URL(fileURLWithPath: Fixtures.root).deletingLastPathComponent().appendingPathComponent(
+            "Schemas/pipeline-config.schema.json")
         return (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any] ?? [:]
     }()
 
@@ -37,7 +39,9 @@ import TestSupport
             if let items = child["items"] as? [String: Any] {
                 if let variants = items["oneOf"] as? [[String: Any]] {
                     for variant in variants {
-                        let op = ((variant["properties"] as? [String: Any])?["op"] as? [String: Any])?["const"] as? String ?? "?"
+                        let op =
+                            ((variant["properties"] as? [String: Any])?["op"] as? [String: Any])?["const"] as? String
+                            ?? "?"
                         result.formUnion(keys(variant, "\(childPath)[]<\(op)>"))
                     }
                 } else {
@@ -51,7 +55,7 @@ import TestSupport
     @Test func theSchemaDescribesExactlyWhatTheLoaderReads() throws {
         #expect(!Self.schema.isEmpty)
         let document = try JSONSerialization.data(withJSONObject: Self.maximal(Self.schema))
-        let pipeline = try PipelineConfig.load(json: [UInt8](document), baseDirectory: Fixtures.root)
+        let pipeline = try Pipeline(json: [UInt8](document), baseDirectory: Fixtures.root)
         #expect(pipeline.config.derivatives.first?.steps.count == StepRegistry.builtIn.ops.count)
 
         let schemaKeys = Self.keys(Self.schema)
@@ -67,21 +71,26 @@ import TestSupport
 
     @Test func everyBuiltInStepIsInTheSchema() throws {
         let derivative = (Self.schema["properties"] as? [String: Any]).flatMap { $0["derivatives"] as? [String: Any] }
-        let steps = ((derivative?["items"] as? [String: Any])?["properties"] as? [String: Any])?["steps"] as? [String: Any]
+        let steps =
+            ((derivative?["items"] as? [String: Any])?["properties"] as? [String: Any])?["steps"] as? [String: Any]
         let variants = (steps?["items"] as? [String: Any])?["oneOf"] as? [[String: Any]] ?? []
-        let ops = variants.compactMap { (($0["properties"] as? [String: Any])?["op"] as? [String: Any])?["const"] as? String }
+        let ops = variants.compactMap {
+            (($0["properties"] as? [String: Any])?["op"] as? [String: Any])?["const"] as? String
+        }
         #expect(ops.sorted() == StepRegistry.builtIn.ops)
     }
 
     @Test func schemaEnumsMatchTheCode() {
         let props = Self.schema["properties"] as? [String: Any]
-        let derivative = ((props?["derivatives"] as? [String: Any])?["items"] as? [String: Any])?["properties"] as? [String: Any]
+        let derivative =
+            ((props?["derivatives"] as? [String: Any])?["items"] as? [String: Any])?["properties"] as? [String: Any]
         func values(_ name: String) -> [String] { (derivative?[name] as? [String: Any])?["enum"] as? [String] ?? [] }
         #expect(values("fit") == Fit.allCases.map(\.rawValue))
         #expect(values("gravity") == Gravity.allCases.map(\.rawValue))
         let formats = ((derivative?["formats"] as? [String: Any])?["items"] as? [String: Any])?["enum"] as? [String]
         #expect(formats == OutputFormat.allCases.map(\.rawValue))
-        let keep = (((props?["metadata"] as? [String: Any])?["properties"] as? [String: Any])?["keep"] as? [String: Any])
+        let keep =
+            (((props?["metadata"] as? [String: Any])?["properties"] as? [String: Any])?["keep"] as? [String: Any])
         #expect((keep?["items"] as? [String: Any])?["enum"] as? [String] == MetadataPolicy.names.map(\.0))
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
+
 @testable import ImagePipeline
 
 @Suite struct DeriveTests {
@@ -42,7 +43,7 @@ import TestSupport
     @Test(arguments: [pngSet, smallSet])
     func decodeOnceLosesNoQualityAgainstThumbnail(_ config: String) throws {
         let source = try Fixtures.bytes(Fixtures.photo)
-        let pipeline = try PipelineConfig.load(json: Array(config.utf8))
+        let pipeline = try Pipeline(json: Array(config.utf8))
         let set = try pipeline.derive(source)
         #expect(set.files.count == pipeline.config.derivatives.count)
         let full = try VipsImage.decode(source)  // 1920×1280, no shrink-on-load
@@ -51,8 +52,9 @@ import TestSupport
             // Same geometry both ways: from the full-size decode (Lanczos3, no shrink-on-load), and
             // libvips' thumbnail of the encoded original (shrink-on-load, as a peer would do it).
             let reference = try PixelBuffer(Resizer.resize(.decoded(full), options: spec.resize))
-            let thumbnail = try PixelBuffer.decode(SourceBytes(
-                ImageResizer.resize(source, spec.resize, encode: .init(format: .png)).bytes))
+            let thumbnail = try PixelBuffer.decode(
+                SourceBytes(
+                    ImageResizer.resize(source, spec.resize, encode: .init(format: .png)).bytes))
             #expect((reference.width, reference.height) == (ours.width, ours.height), "\(spec.name)")
             #expect((thumbnail.width, thumbnail.height) == (ours.width, ours.height), "\(spec.name)")
             let (oursPSNR, thumbnailPSNR) = (Self.psnr(ours, reference), Self.psnr(thumbnail, reference))
@@ -76,13 +78,15 @@ import TestSupport
     @Test func theDefaultSetHasEverySizeAndFormat() throws {
         let set = try Pipeline(.default).derive(try Fixtures.bytes("formats/progressive.jpg"))  // 1200×800
         let summary = set.files.map { "\($0.name).\($0.image.format.rawValue) \($0.image.width)×\($0.image.height)" }
-        #expect(summary == [
-            "w320.jpeg 320×213", "w320.webp 320×213", "w640.jpeg 640×427", "w640.webp 640×427",
-            "w1280.jpeg 1200×800", "w1280.webp 1200×800", "w1280.avif 1200×800",
-            "w2048.jpeg 1200×800", "w2048.webp 1200×800", "w2048.avif 1200×800",
-        ])
+        #expect(
+            summary == [
+                "w320.jpeg 320×213", "w320.webp 320×213", "w640.jpeg 640×427", "w640.webp 640×427",
+                "w1280.jpeg 1200×800", "w1280.webp 1200×800", "w1280.avif 1200×800",
+                "w2048.jpeg 1200×800", "w2048.webp 1200×800", "w2048.avif 1200×800",
+            ])
         for file in set.files {
-            #expect(try ImageResizer.info(of: SourceBytes(file.image.bytes)).format.rawValue == file.image.format.rawValue)
+            #expect(
+                try ImageResizer.info(of: SourceBytes(file.image.bytes)).format.rawValue == file.image.format.rawValue)
         }
     }
 
@@ -103,22 +107,24 @@ import TestSupport
     }
 
     @Test func aFailingStepFailsTheSourceAndNamesIt() throws {
-        let json = #"{"derivatives": [{"name": "a", "width": 100, "formats": ["jpeg"], "steps": [{"op": "extract", "left": 5000, "width": 10, "height": 10}]}]}"#
-        let pipeline = try PipelineConfig.load(json: Array(json.utf8))
+        let json =
+            #"{"derivatives": [{"name": "a", "width": 100, "formats": ["jpeg"], "steps": [{"op": "extract", "left": 5000, "width": 10, "height": 10}]}]}"#
+        let pipeline = try Pipeline(json: Array(json.utf8))
         let error = #expect(throws: ImgfnError.self) { try pipeline.derive(try Fixtures.bytes(Fixtures.photo)) }
         #expect(error?.message.contains("lies outside") == true)
     }
 
     @Test func metadataPolicyKeepsCopyrightButNotGPSOrCamera() throws {
-        let json = #"{"derivatives": [{"name": "a", "width": 200, "formats": ["jpeg", "webp"]}], "metadata": {"keep": ["copyright"]}}"#
-        let set = try PipelineConfig.load(json: Array(json.utf8)).derive(try Fixtures.bytes("formats/exif-gps.jpg"))
+        let json =
+            #"{"derivatives": [{"name": "a", "width": 200, "formats": ["jpeg", "webp"]}], "metadata": {"keep": ["copyright"]}}"#
+        let set = try Pipeline(json: Array(json.utf8)).derive(try Fixtures.bytes("formats/exif-gps.jpg"))
         for file in set.files {
             #expect(MetadataTests.contains(file.image.bytes, "imgfn fixtures copyright"), "\(file.image.format)")
             #expect(!MetadataTests.contains(file.image.bytes, "Canon"), "\(file.image.format)")
             #expect(!MetadataTests.contains(file.image.bytes, "xap/1.0"), "\(file.image.format)")
         }
         let gps = #"{"derivatives": [{"name": "a", "width": 200, "formats": ["jpeg"]}], "metadata": {"keep": ["gps"]}}"#
-        let withGPS = try PipelineConfig.load(json: Array(gps.utf8)).derive(try Fixtures.bytes("formats/exif-gps.jpg"))
+        let withGPS = try Pipeline(json: Array(gps.utf8)).derive(try Fixtures.bytes("formats/exif-gps.jpg"))
         #expect(!MetadataTests.contains(withGPS.files[0].image.bytes, "Canon"))
         #expect(MetadataTests.contains(withGPS.files[0].image.bytes, "Exif"))
     }

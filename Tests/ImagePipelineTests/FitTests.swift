@@ -1,7 +1,7 @@
 import ImagePipeline
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct FitTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -39,7 +39,8 @@ import TestSupport
 
     @Test func widthAloneKeepsATallImageTall() throws {
         let tall = try ImageResizer.resize(
-            try Fixtures.bytes(Fixtures.photo), .init(width: 200, height: 400, fit: .cover), encode: .init(format: .png))
+            try Fixtures.bytes(Fixtures.photo), .init(width: 200, height: 400, fit: .cover), encode: .init(format: .png)
+        )
         #expect((tall.width, tall.height) == (200, 400))
         let out = try ImageResizer.resize(SourceBytes(tall.bytes), .init(width: 100))
         #expect((out.width, out.height) == (100, 200))
@@ -57,7 +58,8 @@ import TestSupport
 
     @Test func containPadsWithTheBackground() throws {
         let (_, pixels) = try resized(
-            Fixtures.photo, .init(width: 300, height: 300, fit: .contain, background: .black), encode: .init(format: .png))
+            Fixtures.photo, .init(width: 300, height: 300, fit: .contain, background: .black),
+            encode: .init(format: .png))
         #expect((pixels.width, pixels.height) == (300, 300))
         #expect(pixels.pixel(150, 2) == [0, 0, 0])  // padding above the 300×200 picture
         #expect(pixels.pixel(150, 297) == [0, 0, 0])

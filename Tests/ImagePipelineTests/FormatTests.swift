@@ -1,7 +1,7 @@
 import ImagePipeline
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct FormatTests {
     @Test(arguments: [
@@ -31,7 +31,8 @@ import TestSupport
     @Test(arguments: OutputFormat.allCases)
     func everyOutputFormatEncodes(_ format: OutputFormat) throws {
         let encoded = try ImageResizer.resize(
-            try Fixtures.bytes(Fixtures.photo), .init(width: 200), encode: .init(format: format, quality: 70, effort: 2))
+            try Fixtures.bytes(Fixtures.photo), .init(width: 200), encode: .init(format: format, quality: 70, effort: 2)
+        )
         let info = try ImageResizer.info(of: SourceBytes(encoded.bytes))
         #expect(info.format.rawValue == format.rawValue)
         #expect((info.width, info.height) == (200, 133))
@@ -46,8 +47,10 @@ import TestSupport
     }
 
     @Test func higherQualityMakesLargerFiles() throws {
-        let low = try ImageResizer.resize(try Fixtures.bytes(Fixtures.photo), .init(width: 400), encode: .init(quality: 30))
-        let high = try ImageResizer.resize(try Fixtures.bytes(Fixtures.photo), .init(width: 400), encode: .init(quality: 95))
+        let low = try ImageResizer.resize(
+            try Fixtures.bytes(Fixtures.photo), .init(width: 400), encode: .init(quality: 30))
+        let high = try ImageResizer.resize(
+            try Fixtures.bytes(Fixtures.photo), .init(width: 400), encode: .init(quality: 95))
         #expect(low.bytes.count < high.bytes.count)
     }
 

@@ -1,6 +1,6 @@
 import ImagePipeline
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct MetadataTests {
     /// Marker segments of a JPEG before its first scan: (marker, payload).

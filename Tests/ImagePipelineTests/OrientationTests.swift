@@ -1,7 +1,7 @@
 import ImagePipeline
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct OrientationTests {
     /// Every fixture stores its pixels transformed and tags EXIF orientation 1–8 so that it
@@ -16,7 +16,8 @@ import TestSupport
 
         let (encoded, pixels) = try resized(fixture, .init(width: 240), encode: .init(format: .png))
         #expect((encoded.width, encoded.height) == (240, 160))
-        let (_, reference) = try resized("orientation/orientation-1.jpg", .init(width: 240), encode: .init(format: .png))
+        let (_, reference) = try resized(
+            "orientation/orientation-1.jpg", .init(width: 240), encode: .init(format: .png))
         #expect(pixels.meanAbsoluteDifference(reference) < 4)
     }
 
@@ -24,22 +25,25 @@ import TestSupport
     /// gravity, and a resize step after the derivative's own, must see the upright picture.
     @Test(arguments: 2...8)
     func everyFitOfASetIsUpright(_ orientation: Int) throws {
-        let pipeline = try PipelineConfig.load(json: Array(#"""
-            {"derivatives": [
-              {"name": "step", "width": 300, "formats": ["png"],
-               "steps": [{"op": "resize", "width": 150, "height": 300, "fit": "cover", "gravity": "north"}]},
-              {"name": "cover", "width": 200, "height": 200, "fit": "cover", "gravity": "east", "formats": ["png"]},
-              {"name": "attention", "width": 120, "height": 200, "fit": "cover", "gravity": "attention", "formats": ["png"]},
-              {"name": "contain", "width": 200, "height": 300, "fit": "contain", "formats": ["png"]},
-              {"name": "fill", "width": 200, "height": 300, "fit": "fill", "formats": ["png"]},
-              {"name": "tall", "height": 100, "formats": ["png"]}]}
-            """#.utf8))
+        let pipeline = try Pipeline(
+            json: Array(
+                #"""
+                {"derivatives": [
+                  {"name": "step", "width": 300, "formats": ["png"],
+                   "steps": [{"op": "resize", "width": 150, "height": 300, "fit": "cover", "gravity": "north"}]},
+                  {"name": "cover", "width": 200, "height": 200, "fit": "cover", "gravity": "east", "formats": ["png"]},
+                  {"name": "attention", "width": 120, "height": 200, "fit": "cover", "gravity": "attention", "formats": ["png"]},
+                  {"name": "contain", "width": 200, "height": 300, "fit": "contain", "formats": ["png"]},
+                  {"name": "fill", "width": 200, "height": 300, "fit": "fill", "formats": ["png"]},
+                  {"name": "tall", "height": 100, "formats": ["png"]}]}
+                """#.utf8))
         let upright = try pipeline.derive(Fixtures.bytes("orientation/orientation-1.jpg"))
         let turned = try pipeline.derive(Fixtures.bytes("orientation/orientation-\(orientation).jpg"))
         #expect(turned.files.count == upright.files.count)
         for (a, b) in zip(upright.files, turned.files) {
             #expect((a.image.width, a.image.height) == (b.image.width, b.image.height), "\(a.name)")
-            let pa = try PixelBuffer.decode(SourceBytes(a.image.bytes)), pb = try PixelBuffer.decode(SourceBytes(b.image.bytes))
+            let pa = try PixelBuffer.decode(SourceBytes(a.image.bytes))
+            let pb = try PixelBuffer.decode(SourceBytes(b.image.bytes))
             if (pa.width, pa.height) == (pb.width, pb.height) {
                 #expect(pa.meanAbsoluteDifference(pb) < 4, "\(a.name)")
             }
@@ -51,7 +55,8 @@ import TestSupport
     /// flip or a rotation could not pass the "< 4" comparison.
     @Test func thePictureIsAsymmetric() throws {
         let (_, upright) = try resized("orientation/orientation-1.jpg", .init(width: 240), encode: .init(format: .png))
-        var mirrored = upright, flipped = upright
+        var mirrored = upright
+        var flipped = upright
         for y in 0..<upright.height {
             for x in 0..<upright.width {
                 for b in 0..<upright.bands {

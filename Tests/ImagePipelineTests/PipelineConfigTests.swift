@@ -1,12 +1,12 @@
 import ImagePipeline
 import ImageService
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct PipelineConfigTests {
     func load(_ json: String) throws(ImgfnError) -> Pipeline {
-        try PipelineConfig.load(json: Array(json.utf8), baseDirectory: Fixtures.root)
+        try Pipeline(json: Array(json.utf8), baseDirectory: Fixtures.root)
     }
 
     func problems(_ json: String) -> String {
@@ -27,7 +27,8 @@ import TestSupport
     }
 
     @Test func everySectionIsRead() throws {
-        let pipeline = try load("""
+        let pipeline = try load(
+            """
             {
               "source": { "prefix": "uploads/", "suffixes": [".JPG", ".png"], "maxPixels": 50000000, "maxBytes": 1000000, "maxFrames": 5 },
               "output": { "bucket": "public", "prefix": "img/", "key": "{prefix}{dir}{stem}-{name}.{ext}",
@@ -55,29 +56,58 @@ import TestSupport
         let webp = c.encodeOptions(for: c.derivatives[0], format: .webp)
         #expect(webp.quality == 60 && webp.effort == 6)  // derivative override over format default
         let jpeg = c.encodeOptions(for: c.derivatives[1], format: .jpeg)
-        #expect(jpeg.quality == 85 && !jpeg.progressive && jpeg.chromaSubsampling == .off && jpeg.metadata == [.copyright, .icc])
+        #expect(
+            jpeg.quality == 85 && !jpeg.progressive && jpeg.chromaSubsampling == .off
+                && jpeg.metadata == [.copyright, .icc])
         #expect(c.encodeOptions(for: c.derivatives[1], format: .png).compression == 9)
     }
 
     @Test(arguments: [
-        (#"{"derivatives": [{"name": "a", "width": 0, "formats": ["jpeg"]}]}"#, "derivatives[0].width: must be 1…16384, got 0"),
-        (#"{"derivatives": [{"name": "a", "width": 10, "formats": ["jpeg"]}, {"name": "b", "width": 99999, "formats": ["jpeg"]}]}"#,
-         "derivatives[1].width: must be 1…16384, got 99999"),
-        (#"{"derivatives": [{"name": "a", "width": 10, "formats": ["gif"]}]}"#, "derivatives[0].formats[0]: must be one of"),
-        (#"{"derivatives": [{"name": "a", "width": 10, "formats": ["jpeg"], "colour": "red"}]}"#, "derivatives[0].colour: unknown key"),
+        (
+            #"{"derivatives": [{"name": "a", "width": 0, "formats": ["jpeg"]}]}"#,
+            "derivatives[0].width: must be 1…16384, got 0"
+        ),
+        (
+            #"{"derivatives": [{"name": "a", "width": 10, "formats": ["jpeg"]}, {"name": "b", "width": 99999, "formats": ["jpeg"]}]}"#,
+            "derivatives[1].width: must be 1…16384, got 99999"
+        ),
+        (
+            #"{"derivatives": [{"name": "a", "width": 10, "formats": ["gif"]}]}"#,
+            "derivatives[0].formats[0]: must be one of"
+        ),
+        (
+            #"{"derivatives": [{"name": "a", "width": 10, "formats": ["jpeg"], "colour": "red"}]}"#,
+            "derivatives[0].colour: unknown key"
+        ),
         (#"{"derivatives": [{"name": "a", "formats": ["jpeg"]}]}"#, "derivatives[0]: needs a width, a height or both"),
-        (#"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"]}, {"name": "a", "width": 2, "formats": ["png"]}]}"#,
-         "derivatives[1].name: \"a\" is used by an earlier derivative"),
-        (#"{"derivatives": [{"name": "a b", "width": 1, "formats": ["jpeg"]}]}"#, "derivatives[0].name: must be 1–64 characters"),
-        (#"{"derivatives": [{"name": "a", "width": 1, "fit": "squash", "formats": ["jpeg"]}]}"#, "derivatives[0].fit: must be one of"),
-        (#"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"], "steps": [{"op": "posterize"}]}]}"#,
-         "derivatives[0].steps[0].op: unknown step \"posterize\""),
-        (#"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"], "steps": [{"op": "sharpen", "sigma": 50}]}]}"#,
-         "derivatives[0].steps[0].sigma: must be a number 0.1…10"),
-        (#"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"], "steps": [{"op": "blur", "radius": 3}]}]}"#,
-         "derivatives[0].steps[0].radius: unknown key"),
-        (#"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"], "steps": [{"op": "watermark", "image": "nope.png"}]}]}"#,
-         "derivatives[0].steps[0].image:"),
+        (
+            #"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"]}, {"name": "a", "width": 2, "formats": ["png"]}]}"#,
+            "derivatives[1].name: \"a\" is used by an earlier derivative"
+        ),
+        (
+            #"{"derivatives": [{"name": "a b", "width": 1, "formats": ["jpeg"]}]}"#,
+            "derivatives[0].name: must be 1–64 characters"
+        ),
+        (
+            #"{"derivatives": [{"name": "a", "width": 1, "fit": "squash", "formats": ["jpeg"]}]}"#,
+            "derivatives[0].fit: must be one of"
+        ),
+        (
+            #"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"], "steps": [{"op": "posterize"}]}]}"#,
+            "derivatives[0].steps[0].op: unknown step \"posterize\""
+        ),
+        (
+            #"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"], "steps": [{"op": "sharpen", "sigma": 50}]}]}"#,
+            "derivatives[0].steps[0].sigma: must be a number 0.1…10"
+        ),
+        (
+            #"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"], "steps": [{"op": "blur", "radius": 3}]}]}"#,
+            "derivatives[0].steps[0].radius: unknown key"
+        ),
+        (
+            #"{"derivatives": [{"name": "a", "width": 1, "formats": ["jpeg"], "steps": [{"op": "watermark", "image": "nope.png"}]}]}"#,
+            "derivatives[0].steps[0].image:"
+        ),
         (#"{"derivatives": []}"#, "derivatives: must list at least one derivative"),
         (#"{"encode": {"webp": {"speed": 3}}}"#, "encode.webp.speed: unknown key"),
         (#"{"encode": {"avif": {"effort": 12}}}"#, "encode.avif.effort: must be 0…9, got 12"),
@@ -115,11 +145,15 @@ import TestSupport
     }
 
     @Test func outputKeysExpandTheTemplate() {
-        let keys = OutputKeys(sourceKey: "uploads/2024/trip/cat.photo.JPG", sourcePrefix: "uploads/", output: OutputConfig())
+        let keys = OutputKeys(
+            sourceKey: "uploads/2024/trip/cat.photo.JPG", sourcePrefix: "uploads/", output: OutputConfig())
         #expect(keys.dir == "2024/trip/" && keys.stem == "cat.photo")
-        #expect(keys.key(name: "w320", format: .webp, width: 320, height: 200) == "derived/2024/trip/cat.photo/w320.webp")
+        #expect(
+            keys.key(name: "w320", format: .webp, width: 320, height: 200) == "derived/2024/trip/cat.photo/w320.webp")
         #expect(keys.manifestKey == "derived/2024/trip/cat.photo/manifest.json")
-        let flat = OutputKeys(sourceKey: "cat.jpg", sourcePrefix: "uploads/", output: OutputConfig(prefix: "", key: "{stem}-{width}x{height}-{name}.{ext}"))
+        let flat = OutputKeys(
+            sourceKey: "cat.jpg", sourcePrefix: "uploads/",
+            output: OutputConfig(prefix: "", key: "{stem}-{width}x{height}-{name}.{ext}"))
         #expect(flat.key(name: "a", format: .jpeg, width: 3, height: 2) == "cat-3x2-a.jpg")
     }
 }

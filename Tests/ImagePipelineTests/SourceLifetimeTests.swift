@@ -1,8 +1,8 @@
 import ImagePipeline
 import ImgfnBase
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// A step that notes, when it runs, whether the source bytes it watches are still allocated.
 /// Steps run after the shared decode, while the derivatives are prepared.
@@ -37,8 +37,9 @@ final class WeakSource: @unchecked Sendable {
     static func pipeline() throws -> Pipeline {
         var registry = StepRegistry.builtIn
         registry.register(SourceProbeStep.self)
-        let json = #"{"derivatives": [{"name": "t", "width": 320, "formats": ["jpeg"], "steps": [{"op": "probe-source"}]}]}"#
-        return try PipelineConfig.load(json: Array(json.utf8), registry: registry, baseDirectory: Fixtures.root)
+        let json =
+            #"{"derivatives": [{"name": "t", "width": 320, "formats": ["jpeg"], "steps": [{"op": "probe-source"}]}]}"#
+        return try Pipeline(json: Array(json.utf8), registry: registry, baseDirectory: Fixtures.root)
     }
 
     @Test func theSourceIsFreedOnceDecodedWhenTheCallerHandsItOver() throws {

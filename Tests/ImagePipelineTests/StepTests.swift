@@ -1,7 +1,7 @@
 import ImagePipeline
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 /// A step defined outside ImagePipeline, to prove the plug point: inverts the colour bands.
 struct InvertStep: PipelineStep {
@@ -22,11 +22,14 @@ struct InvertStep: PipelineStep {
 
 @Suite struct StepTests {
     /// Derives one PNG derivative of `fixture` with `steps` (JSON objects) and decodes it.
-    func derive(_ fixture: String, width: Int, height: Int? = nil, fit: String = "inside", steps: String,
-                registry: StepRegistry = .builtIn) throws -> PixelBuffer {
+    func derive(
+        _ fixture: String, width: Int, height: Int? = nil, fit: String = "inside", steps: String,
+        registry: StepRegistry = .builtIn
+    ) throws -> PixelBuffer {
         let heightJSON = height.map { #", "height": \#($0)"# } ?? ""
-        let json = #"{"derivatives": [{"name": "t", "width": \#(width)\#(heightJSON), "fit": "\#(fit)", "formats": ["png"], "steps": [\#(steps)]}]}"#
-        let pipeline = try PipelineConfig.load(json: Array(json.utf8), registry: registry, baseDirectory: Fixtures.root)
+        let json =
+            #"{"derivatives": [{"name": "t", "width": \#(width)\#(heightJSON), "fit": "\#(fit)", "formats": ["png"], "steps": [\#(steps)]}]}"#
+        let pipeline = try Pipeline(json: Array(json.utf8), registry: registry, baseDirectory: Fixtures.root)
         let set = try pipeline.derive(try Fixtures.bytes(fixture))
         return try PixelBuffer.decode(SourceBytes(set.files[0].image.bytes))
     }
@@ -59,7 +62,9 @@ struct InvertStep: PipelineStep {
     }
 
     @Test func extractCutsAnArea() throws {
-        let cut = try derive("colour/bars.png", width: 128, steps: #"{"op": "extract", "left": 64, "top": 0, "width": 32, "height": 10}"#)
+        let cut = try derive(
+            "colour/bars.png", width: 128, steps: #"{"op": "extract", "left": 64, "top": 0, "width": 32, "height": 10}"#
+        )
         #expect((cut.width, cut.height) == (32, 10))
         #expect(cut.pixel(16, 5) == [0, 0, 255])  // the blue patch
     }
@@ -83,7 +88,8 @@ struct InvertStep: PipelineStep {
     }
 
     @Test func flattenRemovesAlpha() throws {
-        let flat = try derive("colour/bars-alpha.png", width: 128, steps: ##"{"op": "flatten", "background": "#000000"}"##)
+        let flat = try derive(
+            "colour/bars-alpha.png", width: 128, steps: ##"{"op": "flatten", "background": "#000000"}"##)
         #expect(flat.bands == 3)
         #expect(flat.pixel(80, 16) == [0, 0, 0])  // transparent blue → black
         #expect(flat.pixel(16, 16) == [255, 0, 0])
@@ -93,7 +99,9 @@ struct InvertStep: PipelineStep {
         let plain = try derive(Fixtures.photo, width: 400, steps: "")
         let marked = try derive(
             Fixtures.photo, width: 400,
-            steps: #"{"op": "watermark", "image": "colour/bars.png", "gravity": "southeast", "opacity": 1, "margin": 10, "width": 0.25}"#)
+            steps:
+                #"{"op": "watermark", "image": "colour/bars.png", "gravity": "southeast", "opacity": 1, "margin": 10, "width": 0.25}"#
+        )
         #expect((marked.width, marked.height, marked.bands) == (400, 267, 3))
         // The overlay is 100×25 at (290, 232): its white (rightmost) patch is at x 365…389.
         #expect(marked.pixel(380, 244) == [255, 255, 255])
@@ -104,19 +112,24 @@ struct InvertStep: PipelineStep {
     @Test func halfOpacityBlends() throws {
         let marked = try derive(
             "colour/bars.png", width: 256,
-            steps: #"{"op": "watermark", "image": "colour/bars.png", "gravity": "northwest", "opacity": 0.5, "margin": 0, "width": 1}"#)
+            steps:
+                #"{"op": "watermark", "image": "colour/bars.png", "gravity": "northwest", "opacity": 0.5, "margin": 0, "width": 1}"#
+        )
         // Overlay equals the image: blending equal colours at any opacity keeps them.
         #expect(marked.pixel(32, 32) == [255, 0, 0])
         let black = try derive(
             "colour/bars.png", width: 256,
-            steps: #"{"op": "flip", "direction": "horizontal"}, {"op": "watermark", "image": "colour/bars.png", "gravity": "northwest", "opacity": 0.5, "margin": 0, "width": 1}"#)
+            steps:
+                #"{"op": "flip", "direction": "horizontal"}, {"op": "watermark", "image": "colour/bars.png", "gravity": "northwest", "opacity": 0.5, "margin": 0, "width": 1}"#
+        )
         // Flipped: white under red overlay at 50 % → (255, 128, 128) ± rounding.
         let p = black.pixel(32, 32)
         #expect(p[0] >= 250 && (120...135).contains(p[1]) && (120...135).contains(p[2]), "\(p)")
     }
 
     @Test func resizeStepRunsAfterTheDerivativeResize() throws {
-        let out = try derive(Fixtures.photo, width: 640, steps: #"{"op": "resize", "width": 100, "height": 100, "fit": "cover"}"#)
+        let out = try derive(
+            Fixtures.photo, width: 640, steps: #"{"op": "resize", "width": 100, "height": 100, "fit": "cover"}"#)
         #expect((out.width, out.height) == (100, 100))
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import ImagePipeline
 import ImageService
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct EventDecoderTests {
     func decode(_ fixture: String) throws -> DecodedEvent {
@@ -12,7 +12,10 @@ import TestSupport
 
     static let key = "uploads/2024/red flower+café.jpg"
 
-    @Test(arguments: [("s3-put.json", DecodedEvent.Source.s3), ("sqs.json", .sqs), ("sns-sqs.json", .sqs), ("eventbridge.json", .eventBridge)])
+    @Test(arguments: [
+        ("s3-put.json", DecodedEvent.Source.s3), ("sqs.json", .sqs), ("sns-sqs.json", .sqs),
+        ("eventbridge.json", .eventBridge),
+    ])
     func everyShapeGivesTheSameObject(_ fixture: String, _ source: DecodedEvent.Source) throws {
         let event = try decode(fixture)
         #expect(event.source == source)
@@ -27,7 +30,9 @@ import TestSupport
         #expect(event.records[0].messageId == (source == .sqs ? "msg-1" : nil))
     }
 
-    @Test(arguments: [("s3-test.json", "s3:TestEvent"), ("s3-delete.json", "ObjectRemoved:Delete is not an object creation")])
+    @Test(arguments: [
+        ("s3-test.json", "s3:TestEvent"), ("s3-delete.json", "ObjectRemoved:Delete is not an object creation"),
+    ])
     func testEventsAndDeletionsAreSkipped(_ fixture: String, _ reason: String) throws {
         let event = try decode(fixture)
         guard case .skipped(let why) = event.records.first?.content else {
@@ -60,9 +65,14 @@ import TestSupport
         ("not json", "event is not valid JSON"),
         ("[1]", "event must be a JSON object"),
         (#"{"hello": "world"}"#, "unknown event shape (keys: hello)"),
-        (#"{"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {}}]}"#, "lacks s3.bucket.name"),
-        (#"{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "a%zz"}}}]}"#,
-         "is not form-encoded"),
+        (
+            #"{"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {}}]}"#,
+            "lacks s3.bucket.name"
+        ),
+        (
+            #"{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "a%zz"}}}]}"#,
+            "is not form-encoded"
+        ),
         (#"{"detail-type": "Object Created", "detail": {}}"#, "lacks detail.bucket.name"),
     ])
     func malformedEventsAreClassifiedErrors(_ json: String, _ message: String) {
@@ -85,8 +95,12 @@ import TestSupport
         let message = String(data: try JSONEncoder().encode(inner), encoding: .utf8)!
         let sns = #"{"Records": [{"EventSource": "aws:sns", "Sns": {"Type": "Notification", "Message": \#(message)}}]}"#
         let event = try EventDecoder.decode(Array(sns.utf8))
-        #expect(event.records.first?.content == .created(ObjectCreated(
-            bucket: "b", key: "uploads/x y.jpg", size: 10, etag: "0123456789abcdef0123456789abcdef", sequencer: "0A1B2C3D4E5F678901",
-            eventTime: "2026-11-25T10:00:00.000Z", eventName: "ObjectCreated:Put")))
+        #expect(
+            event.records.first?.content
+                == .created(
+                    ObjectCreated(
+                        bucket: "b", key: "uploads/x y.jpg", size: 10, etag: "0123456789abcdef0123456789abcdef",
+                        sequencer: "0A1B2C3D4E5F678901",
+                        eventTime: "2026-11-25T10:00:00.000Z", eventName: "ObjectCreated:Put")))
     }
 }

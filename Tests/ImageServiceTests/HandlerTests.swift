@@ -2,18 +2,21 @@ import Foundation
 import ImagePipeline
 import ImageService
 import ImgfnBase
-import Testing
+import Synchronization
 import TestSupport
+import Testing
 
 @Suite struct HandlerTests {
     /// A fresh bucket directory holding `uploads/…` copies of fixtures.
     final class Bucket {
         let root: String
         init(_ files: [String: String]) throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("imgfn-bucket-\(UUID().uuidString)").path
+            root =
+                FileManager.default.temporaryDirectory.appendingPathComponent("imgfn-bucket-\(UUID().uuidString)").path
             for (key, fixture) in files {
                 let path = "\(root)/\(key)"
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try FileManager.default.copyItem(atPath: Fixtures.path(fixture), toPath: path)
             }
         }
@@ -21,13 +24,17 @@ import TestSupport
         var store: FileSystemBlobStore { FileSystemBlobStore(root: root) }
         func exists(_ key: String) -> Bool { FileManager.default.fileExists(atPath: "\(root)/\(key)") }
         func keys(under prefix: String) -> [String] {
-            (FileManager.default.enumerator(atPath: "\(root)/\(prefix)")?.allObjects as? [String] ?? []).filter { !$0.hasSuffix("/") }.sorted()
+            (FileManager.default.enumerator(atPath: "\(root)/\(prefix)")?.allObjects as? [String] ?? []).filter {
+                !$0.hasSuffix("/")
+            }.sorted()
         }
     }
 
-    static let smallSet = try! PipelineConfig.load(json: Array(#"""
-        {"derivatives": [{"name": "w64", "width": 64, "formats": ["jpeg", "webp"]}, {"name": "w32", "width": 32, "formats": ["png"]}]}
-        """#.utf8))
+    static let smallSet = try! Pipeline(
+        json: Array(
+            #"""
+            {"derivatives": [{"name": "w64", "width": 64, "formats": ["jpeg", "webp"]}, {"name": "w32", "width": 32, "formats": ["png"]}]}
+            """#.utf8))
 
     func handler(_ bucket: Bucket, pipeline: Pipeline = HandlerTests.smallSet) -> Handler {
         let store = bucket.store
@@ -44,25 +51,36 @@ import TestSupport
         let results = await handler.handle(try event("uploads/trips/red flower+1.jpg"))
         #expect(results.count == 1)
         #expect(results[0].outcome == .ok(files: 3, manifestKey: "derived/trips/red flower+1/manifest.json"))
-        #expect(bucket.keys(under: "derived") == [
-            "trips", "trips/red flower+1", "trips/red flower+1/manifest.json", "trips/red flower+1/w32.png",
-            "trips/red flower+1/w64.jpg", "trips/red flower+1/w64.webp",
-        ])
-        let size = try FileManager.default.attributesOfItem(atPath: Fixtures.path("formats/exif-gps.jpg"))[.size] as? Int
+        #expect(
+            bucket.keys(under: "derived") == [
+                "trips", "trips/red flower+1", "trips/red flower+1/manifest.json", "trips/red flower+1/w32.png",
+                "trips/red flower+1/w64.jpg", "trips/red flower+1/w64.webp",
+            ])
+        let size =
+            try FileManager.default.attributesOfItem(atPath: Fixtures.path("formats/exif-gps.jpg"))[.size] as? Int
         #expect(results[0].metrics.bytesIn == size)
         #expect(results[0].metrics.bytesOut > 0)
         let attributes = try #require(try bucket.store.attributes(of: "derived/trips/red flower+1/w64.webp"))
-        #expect(attributes.metadata["derived-by"] == "imgfn" && attributes.metadata["source-key"] == "uploads/trips/red flower+1.jpg")
-        #expect(attributes.metadata["config-hash"] == Self.smallSet.configHash && attributes.metadata["source-etag"] != nil)
+        #expect(
+            attributes.metadata["derived-by"] == "imgfn"
+                && attributes.metadata["source-key"] == "uploads/trips/red flower+1.jpg")
+        #expect(
+            attributes.metadata["config-hash"] == Self.smallSet.configHash && attributes.metadata["source-etag"] != nil)
 
         let again = await handler.handle(try event("uploads/trips/red flower+1.jpg"))
-        #expect(again[0].outcome == .skipped(reason: "already derived for this version and configuration (derived/trips/red flower+1/manifest.json)"))
+        #expect(
+            again[0].outcome
+                == .skipped(
+                    reason:
+                        "already derived for this version and configuration (derived/trips/red flower+1/manifest.json)")
+        )
     }
 
     @Test func aChangedConfigurationDerivesAgain() async throws {
         let bucket = try Bucket(["uploads/a.jpg": "photos/storm.jpg"])
         _ = await handler(bucket).handle(try event("uploads/a.jpg"))
-        let other = try PipelineConfig.load(json: Array(#"{"derivatives": [{"name": "w64", "width": 65, "formats": ["jpeg"]}]}"#.utf8))
+        let other = try Pipeline(
+            json: Array(#"{"derivatives": [{"name": "w64", "width": 65, "formats": ["jpeg"]}]}"#.utf8))
         let results = await handler(bucket, pipeline: other).handle(try event("uploads/a.jpg"))
         #expect(results[0].outcome == .ok(files: 1, manifestKey: "derived/a/manifest.json"))
     }
@@ -70,10 +88,16 @@ import TestSupport
     @Test func aBadImageGivesAFailureRecordAndNoDerivatives() async throws {
         let bucket = try Bucket(["uploads/broken.jpg": "bad/truncated.jpg"])
         let results = await handler(bucket).handle(try event("uploads/broken.jpg"))
-        #expect(results[0].outcome == .failed(
-            transient: false, code: "corruptImage", reason: "truncated JPEG: the data ends before the end-of-image marker"))
+        #expect(
+            results[0].outcome
+                == .failed(
+                    transient: false, code: .corruptImage,
+                    reason: "truncated JPEG: the data ends before the end-of-image marker"))
         #expect(bucket.keys(under: "derived") == ["_failures", "_failures/broken.json"])
-        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(bucket.root)/derived/_failures/broken.json"))) as? [String: Any]
+        let record =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: "\(bucket.root)/derived/_failures/broken.json")))
+            as? [String: Any]
         #expect(record?["code"] as? String == "corruptImage" && record?["key"] as? String == "uploads/broken.jpg")
     }
 
@@ -82,40 +106,57 @@ import TestSupport
             "uploads/a.jpg": "photos/storm.jpg", "elsewhere/b.jpg": "photos/storm.jpg", "uploads/c.txt": "bad/text.jpg",
         ])
         let handler = handler(bucket)
-        func outcome(_ key: String) async throws -> RecordResult.Outcome { await handler.handle(try event(key))[0].outcome }
+        func outcome(_ key: String) async throws -> RecordResult.Outcome {
+            await handler.handle(try event(key))[0].outcome
+        }
         #expect(try await outcome("elsewhere/b.jpg") == .skipped(reason: "not under the source prefix \"uploads/\""))
-        #expect(try await outcome("uploads/c.txt") == .skipped(reason: "suffix not one of .jpg .jpeg .png .webp .gif .tif .tiff .heic .heif .avif"))
+        #expect(
+            try await outcome("uploads/c.txt")
+                == .skipped(reason: "suffix not one of .jpg .jpeg .png .webp .gif .tif .tiff .heic .heif .avif"))
         // An object we wrote (derived-by metadata) is never an input, wherever it is.
-        try await bucket.store.put("uploads/made.jpg", bytes: [UInt8](FileManager.default.contents(atPath: Fixtures.path("photos/storm.jpg"))!),
-                                   attributes: BlobAttributes(contentType: "image/jpeg", metadata: ["derived-by": "imgfn"]))
+        try await bucket.store.put(
+            "uploads/made.jpg",
+            bytes: [UInt8](FileManager.default.contents(atPath: Fixtures.path("photos/storm.jpg"))!),
+            attributes: BlobAttributes(contentType: "image/jpeg", metadata: ["derived-by": "imgfn"]))
         #expect(try await outcome("uploads/made.jpg") == .skipped(reason: "made by imgfn (derived-by metadata)"))
     }
 
     @Test(arguments: [
         (#"{"source": {"prefix": ""}}"#, "source.prefix: must not be empty when output.bucket is null"),
-        (#"{"source": {"prefix": "img/"}, "output": {"prefix": "img/small/"}}"#, "output.key: keys starting \"img/small/\" can fall under source.prefix \"img/\""),
+        (
+            #"{"source": {"prefix": "img/"}, "output": {"prefix": "img/small/"}}"#,
+            "output.key: keys starting \"img/small/\" can fall under source.prefix \"img/\""
+        ),
         (#"{"source": {"prefix": "img/in/"}, "output": {"prefix": "img/"}}"#, "can fall under source.prefix"),
         (#"{"output": {"prefix": "out/", "failureKey": "uploads/failed/{stem}.json"}}"#, "output.failureKey"),
     ])
     func recursionProneConfigurationsAreRefusedAtLoad(_ json: String, _ message: String) {
-        let error = #expect(throws: ImgfnError.self) { try PipelineConfig.load(json: Array(json.utf8)) }
+        let error = #expect(throws: ImgfnError.self) { try Pipeline(json: Array(json.utf8)) }
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
         // With an output bucket of its own the same prefixes are fine.
         let separate = json.replacingOccurrences(of: #"{"source""#, with: #"{"output": {"bucket": "out"}, "source""#)
-        if separate != json { #expect(throws: Never.self) { try PipelineConfig.load(json: Array(separate.utf8)) } }
+        if separate != json { #expect(throws: Never.self) { try Pipeline(json: Array(separate.utf8)) } }
     }
 
     @Test func limitsAreCheckedFromTheEventBeforeFetching() async throws {
         let bucket = try Bucket([:])
         let results = await handler(bucket).handle(try event("uploads/huge.jpg", size: 60 << 20))
-        #expect(results[0].outcome == .failed(transient: false, code: "overLimit", reason: "object is 62914560 bytes, over the byte limit of 52428800"))
+        #expect(
+            results[0].outcome
+                == .failed(
+                    transient: false, code: .overLimit,
+                    reason: "object is 62914560 bytes, over the byte limit of 52428800"))
     }
 
     @Test func aMissingObjectIsPermanentAStoreOutageTransient() async throws {
         let bucket = try Bucket(["uploads/a.jpg": "photos/storm.jpg"])
         let missing = await handler(bucket).handle(try event("uploads/gone.jpg"))
-        #expect(missing[0].outcome == .failed(transient: false, code: "notFound", reason: "no object uploads/gone.jpg in photos"))
-        let down = FaultyStore(inner: bucket.store, failing: "uploads/a.jpg", with: ImgfnError(.storeUnavailable, "503 SlowDown after 4 attempts"))
+        #expect(
+            missing[0].outcome
+                == .failed(transient: false, code: .notFound, reason: "no object uploads/gone.jpg in photos"))
+        let down = FaultyStore(
+            inner: bucket.store, failing: "uploads/a.jpg",
+            with: ImgfnError(.storeUnavailable, "503 SlowDown after 4 attempts"))
         let results = await Handler(pipeline: Self.smallSet) { _ in down }.handle(try event("uploads/a.jpg"))
         #expect(results[0].isTransientFailure)
         #expect(!bucket.exists("derived/_failures/a.json"))  // transient failures leave no record
@@ -140,9 +181,14 @@ import TestSupport
 
     @Test func recordsAfterTheDeadlineAreNotStarted() async throws {
         let bucket = try Bucket(["uploads/a.jpg": "photos/storm.jpg"])
-        let bodies = [EventSamples.make(.s3Put, bucket: "p", key: "uploads/a.jpg", size: 1), EventSamples.make(.s3Put, bucket: "p", key: "uploads/b.jpg", size: 1)]
+        let bodies = [
+            EventSamples.make(.s3Put, bucket: "p", key: "uploads/a.jpg", size: 1),
+            EventSamples.make(.s3Put, bucket: "p", key: "uploads/b.jpg", size: 1),
+        ]
         let calls = Counter()
-        let results = await handler(bucket).handle(try EventDecoder.decode(Array(EventSamples.sqs(bodies).utf8))) { calls.next() < 1 }
+        let results = await handler(bucket).handle(try EventDecoder.decode(Array(EventSamples.sqs(bodies).utf8))) {
+            calls.next() < 1
+        }
         #expect(results[0].outcome == .ok(files: 3, manifestKey: "derived/a/manifest.json"))
         #expect(results[1].isTransientFailure && results[1].messageId == "msg-2")
     }
@@ -150,7 +196,10 @@ import TestSupport
 
 final class Counter: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { v in defer { v += 1 }; return v } }
+    func next() -> Int {
+        value.withLock { v in
+            defer { v += 1 }
+            return v
+        }
+    }
 }
-
-import Synchronization

@@ -1,7 +1,7 @@
 import Foundation
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 /// The built `bootstrap` running as a child process against a `RuntimeAPIServer`, with its
 /// standard output and error captured to files.

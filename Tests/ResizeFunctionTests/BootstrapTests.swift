@@ -69,7 +69,8 @@ struct BootstrapTests {
             #expect(directive["Dimensions"] as? [[String]] == [["FunctionName"]])
             let names = (directive["Metrics"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } ?? []
             let expected = [
-                "FetchMs", "DecodeMs", "DeriveMs", "StoreMs", "TotalMs", "BytesIn", "BytesOut", "DerivativesWritten",
+                "FetchMs", "DecodeMs", "DeriveMs", "EncodeMs", "StoreMs", "TotalMs", "BytesIn", "BytesOut",
+                "DerivativesWritten",
                 "Failures", "ColdStart",
             ]
             #expect(names == expected)

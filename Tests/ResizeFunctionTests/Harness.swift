@@ -1,7 +1,7 @@
 import Foundation
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 /// One test's world: a directory used as the bucket (`IMGFN_STORE=file://…`), a Runtime API
 /// server and the `bootstrap` talking to it. `run` always stops both, also when the test fails.

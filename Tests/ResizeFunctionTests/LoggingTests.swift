@@ -1,5 +1,6 @@
 import ImageService
 import Testing
+
 @testable import ImagePipeline
 @testable import ResizeFunction
 
@@ -49,7 +50,7 @@ import Testing
         ok.metrics.bytesIn = 100
         ok.metrics.bytesOut = 40
         let failed = RecordResult(
-            messageId: "m2", outcome: .failed(transient: true, code: "deadline", reason: "r"), metrics: .init())
+            messageId: "m2", outcome: .failed(transient: true, code: .deadline, reason: "r"), metrics: .init())
         var metrics = InvocationMetrics(coldStart: true)
         metrics.add([ok, failed, ok])
         #expect(metrics.fetchMilliseconds == 4)
@@ -66,10 +67,10 @@ import Testing
         let results = [
             RecordResult(messageId: "ok", outcome: .ok(files: 1, manifestKey: "m"), metrics: .init()),
             RecordResult(
-                messageId: "bad", outcome: .failed(transient: false, code: "corruptImage", reason: ""), metrics: .init()
+                messageId: "bad", outcome: .failed(transient: false, code: .corruptImage, reason: ""), metrics: .init()
             ),
             RecordResult(
-                messageId: "later", outcome: .failed(transient: true, code: "deadline", reason: ""), metrics: .init()),
+                messageId: "later", outcome: .failed(transient: true, code: .deadline, reason: ""), metrics: .init()),
         ]
         #expect(
             String(decoding: BatchResponse(results).jsonBytes(), as: UTF8.self)

@@ -4,6 +4,7 @@ import ImagePipeline
 import ImgfnBase
 import NIOHTTP1
 import Testing
+
 @testable import S3Store
 
 /// The store's signed requests compared with botocore's `S3SigV4Auth` (botocore_sign.py) for the

@@ -2,7 +2,7 @@ import Foundation
 import ImgfnBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Child processes for the tests: one-shot commands (`run`) and servers (`startServer`) that

@@ -4,10 +4,11 @@ import ImagePipeline
 import ImgfnBase
 import NIOCore
 import Testing
+
 @testable import S3Store
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The store against a real moto_server (started by the `.s3TestServers` trait), and through

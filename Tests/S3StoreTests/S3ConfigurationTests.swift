@@ -1,6 +1,7 @@
 import ImagePipeline
 import ImgfnBase
 import Testing
+
 @testable import S3Store
 
 @Suite struct S3ConfigurationTests {

@@ -32,7 +32,8 @@ public enum Fixtures {
 /// The package's built executables, beside the running test bundle in the build directory.
 public enum BuiltProducts {
     public static func path(of name: String) -> String {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let me =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
     }
 }
@@ -51,7 +52,9 @@ extension PixelBuffer {
 }
 
 /// Resizes a fixture and decodes the result.
-public func resized(_ fixture: String, _ options: ResizeOptions, encode: EncodeOptions = EncodeOptions()) throws -> (EncodedImage, PixelBuffer) {
+public func resized(_ fixture: String, _ options: ResizeOptions, encode: EncodeOptions = EncodeOptions()) throws -> (
+    EncodedImage, PixelBuffer
+) {
     let encoded = try ImageResizer.resize(try Fixtures.bytes(fixture), options, encode: encode)
     return (encoded, try PixelBuffer.decode(SourceBytes(encoded.bytes)))
 }

@@ -8,7 +8,9 @@ import Testing
     @Test func derivesEveryImageInADirectoryAndReportsTheBadOnes() throws {
         let out = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try CLI.run(["derive", CLI.fixtures + "/bad", CLI.fixtures + "/photos/storm.jpg", "--out", out, "--json"])
+        let result = try CLI.run([
+            "derive", CLI.fixtures + "/bad", CLI.fixtures + "/photos/storm.jpg", "--out", out, "--json",
+        ])
         #expect(result.status == 65, "\(result.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any])
         // bad/ holds four files that look like images (two bombs, two truncated JPEGs); the
@@ -23,7 +25,8 @@ import Testing
         #expect((bomb["error"] as? String)?.contains("over the pixel limit") == true)
         #expect(bomb["errorCode"] as? String == "overLimit")
 
-        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(out)/derived/storm/manifest.json")))
+        let manifest = try JSONDecoder().decode(
+            Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(out)/derived/storm/manifest.json")))
         #expect(manifest.derivatives.count == 10)
         for d in manifest.derivatives {
             let bytes = try SourceBytes.read(path: "\(out)/\(d.key)", maxBytes: 10 << 20)
@@ -52,12 +55,14 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try #"""
-            {"derivatives": [{"name": "thumb", "width": 64, "height": 64, "fit": "cover", "formats": ["png"],
-                              "steps": [{"op": "watermark", "image": "logo.png", "opacity": 1, "margin": 0}]}],
-             "output": {"prefix": "", "key": "{stem}-{name}.{ext}", "manifestKey": "{stem}.json"}}
-            """#.write(toFile: "\(dir)/config.json", atomically: true, encoding: .utf8)
+        {"derivatives": [{"name": "thumb", "width": 64, "height": 64, "fit": "cover", "formats": ["png"],
+                          "steps": [{"op": "watermark", "image": "logo.png", "opacity": 1, "margin": 0}]}],
+         "output": {"prefix": "", "key": "{stem}-{name}.{ext}", "manifestKey": "{stem}.json"}}
+        """#.write(toFile: "\(dir)/config.json", atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(atPath: CLI.fixtures + "/colour/bars-alpha.png", toPath: "\(dir)/logo.png")
-        let result = try CLI.run(["derive", CLI.fixtures + "/photos/storm.jpg", "--config", "\(dir)/config.json", "--out", "\(dir)/out"])
+        let result = try CLI.run([
+            "derive", CLI.fixtures + "/photos/storm.jpg", "--config", "\(dir)/config.json", "--out", "\(dir)/out",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(CLI.files(in: "\(dir)/out") == [".imgfn-attributes", "storm-thumb.png", "storm.json"])
     }
@@ -65,8 +70,11 @@ import Testing
     @Test func anInvalidConfigExits78NamingThePath() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try #"{"derivatives": [{"name": "a", "width": 0, "formats": ["jpeg"]}]}"#.write(toFile: "\(dir)/bad.json", atomically: true, encoding: .utf8)
-        let result = try CLI.run(["derive", CLI.fixtures + "/photos/storm.jpg", "--config", "\(dir)/bad.json", "--out", "\(dir)/out"])
+        try #"{"derivatives": [{"name": "a", "width": 0, "formats": ["jpeg"]}]}"#.write(
+            toFile: "\(dir)/bad.json", atomically: true, encoding: .utf8)
+        let result = try CLI.run([
+            "derive", CLI.fixtures + "/photos/storm.jpg", "--config", "\(dir)/bad.json", "--out", "\(dir)/out",
+        ])
         #expect(result.status == 78)
         #expect(result.stderr == "imgfn: \(dir)/bad.json: derivatives[0].width: must be 1…16384, got 0\n")
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/out"))

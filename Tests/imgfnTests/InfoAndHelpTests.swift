@@ -35,7 +35,9 @@ import Testing
         }
         let resize = try CLI.run(["resize", "--help"])
         #expect(resize.status == 0)
-        for text in ["--width", "--fit", "inside, cover, fill, contain", "--gravity", "--enlarge", "-o, --output", "EXIT CODES"] {
+        for text in [
+            "--width", "--fit", "inside, cover, fill, contain", "--gravity", "--enlarge", "-o, --output", "EXIT CODES",
+        ] {
             #expect(resize.stdoutText.contains(text), "missing \(text)")
         }
     }

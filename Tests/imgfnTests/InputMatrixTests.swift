@@ -2,8 +2,8 @@ import Foundation
 import ImagePipeline
 import ImageService
 import ImgfnBase
-import Testing
 import TestSupport
+import Testing
 
 /// Every input through every path: each committed fixture and each realistic generated one
 /// (`Fixtures/make-matrix-fixtures.py`: 12 MP sideways phone photos for every EXIF orientation,
@@ -45,11 +45,15 @@ import TestSupport
         inputs += (1...8).map {
             Input(path: "\(f)/orientation/orientation-\($0).jpg", upright: (480, 320), reference: .uprightFixture)
         }
-        inputs += ["bars.png", "bars-p3.jpg", "bars-cmyk.jpg", "bars-cmyk-icc.jpg", "bars-16bit.png", "bars-alpha.png"].map {
-            Input(path: "\(f)/colour/\($0)", upright: (256, 64))
-        }
-        inputs += ["empty.jpg", "truncated.jpg", "truncated-progressive.jpg", "random.jpg", "text.jpg", "vector.jpg", "bomb.jpg", "bomb.png"]
-            .map { Input(path: "\(f)/bad/\($0)", upright: nil) }
+        inputs += ["bars.png", "bars-p3.jpg", "bars-cmyk.jpg", "bars-cmyk-icc.jpg", "bars-16bit.png", "bars-alpha.png"]
+            .map {
+                Input(path: "\(f)/colour/\($0)", upright: (256, 64))
+            }
+        inputs += [
+            "empty.jpg", "truncated.jpg", "truncated-progressive.jpg", "random.jpg", "text.jpg", "vector.jpg",
+            "bomb.jpg", "bomb.png",
+        ]
+        .map { Input(path: "\(f)/bad/\($0)", upright: nil) }
         return inputs
     }()
 
@@ -123,7 +127,9 @@ import TestSupport
             return
         }
         let expectedWidth = Swift.min(320, upright.width)
-        let expectedHeight = upright.width <= 320 ? upright.height : Int((Double(upright.height) * 320 / Double(upright.width)).rounded())
+        let expectedHeight =
+            upright.width <= 320
+            ? upright.height : Int((Double(upright.height) * 320 / Double(upright.width)).rounded())
         let reference = try referencePixels(input)
         for (path, outcome) in outcomes {
             guard case .made(let width, let height, let w320) = outcome else {
@@ -132,9 +138,13 @@ import TestSupport
             }
             #expect((width, height) == upright, "\(path): upright size")
             let pixels = try PixelBuffer.decode(SourceBytes(w320))
-            #expect(pixels.width == expectedWidth && abs(pixels.height - expectedHeight) <= 1, "\(path): w320 is \(pixels.width)×\(pixels.height)")
+            #expect(
+                pixels.width == expectedWidth && abs(pixels.height - expectedHeight) <= 1,
+                "\(path): w320 is \(pixels.width)×\(pixels.height)")
             if let reference {
-                #expect((pixels.width, pixels.height) == (reference.width, reference.height), "\(path): w320 size vs reference")
+                #expect(
+                    (pixels.width, pixels.height) == (reference.width, reference.height),
+                    "\(path): w320 size vs reference")
                 if (pixels.width, pixels.height) == (reference.width, reference.height) {
                     // The references are far from symmetric (the generator checks that a missed
                     // flip or turn is > 12 away), JPEG and resampler differences stay near 3.
@@ -157,15 +167,18 @@ import TestSupport
             return .refused(line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)) : line)
         }
         let info = try CLI.run(["info", input.path, "--json"])
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout)) as? [String: Any], "\(info.stderr)")
-        let width = try #require(json["orientedWidth"] as? Int), height = try #require(json["orientedHeight"] as? Int)
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(info.stdout)) as? [String: Any], "\(info.stderr)")
+        let width = try #require(json["orientedWidth"] as? Int)
+        let height = try #require(json["orientedHeight"] as? Int)
         return .made(width: width, height: height, w320: [UInt8](try Data(contentsOf: URL(fileURLWithPath: out))))
     }
 
     func derive(_ input: Input, scratch: String) throws -> Outcome {
         let out = scratch + "/derive"
         let result = try CLI.run(["derive", input.path, "--out", out, "--json"])
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any], "\(result.stderr)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any], "\(result.stderr)")
         let entry = try #require((report["results"] as? [[String: Any]])?.first)
         guard entry["ok"] as? Bool == true else {
             #expect(result.status == 65, "derive exit status \(result.status)")
@@ -185,7 +198,8 @@ import TestSupport
         let size = try FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int ?? 0
         let store = FileSystemBlobStore(root: bucket)
         let handler = Handler(pipeline: try Pipeline(.default)) { _ in store }
-        let event = try EventDecoder.decode(Array(EventSamples.make(.s3Put, bucket: "photos", key: key, size: size).utf8))
+        let event = try EventDecoder.decode(
+            Array(EventSamples.make(.s3Put, bucket: "photos", key: key, size: size).utf8))
         let results = await handler.handle(event)
         switch try #require(results.first).outcome {
         case .ok(_, let manifestKey, _): return try made(from: bucket, manifestKey: manifestKey)
@@ -201,7 +215,8 @@ import TestSupport
     /// Reads a stored set: the manifest's upright size and its w320 JPEG. Every file the
     /// manifest lists must exist with the size it says.
     func made(from root: String, manifestKey: String) throws -> Outcome {
-        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/\(manifestKey)")))
+        let manifest = try JSONDecoder().decode(
+            Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/\(manifestKey)")))
         for derivative in manifest.derivatives {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(derivative.key)"))
             #expect(bytes.count == derivative.bytes, "\(derivative.key)")
@@ -219,7 +234,8 @@ import TestSupport
         case .picture(let path): return try PixelBuffer.decode(SourceBytes.read(path: path, maxBytes: 1 << 24))
         case .uprightFixture:
             let upright = try SourceBytes.read(path: CLI.fixtures + "/orientation/orientation-1.jpg", maxBytes: 1 << 24)
-            let encoded = try ImageResizer.resize(upright, ResizeOptions(width: 320), encode: EncodeOptions(format: .png))
+            let encoded = try ImageResizer.resize(
+                upright, ResizeOptions(width: 320), encode: EncodeOptions(format: .png))
             return try PixelBuffer.decode(SourceBytes(encoded.bytes))
         }
     }

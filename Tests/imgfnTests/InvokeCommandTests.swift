@@ -8,22 +8,29 @@ import Testing
         let bucket = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: bucket) }
         try FileManager.default.createDirectory(atPath: "\(bucket)/uploads", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: CLI.fixtures + "/photos/storm.jpg", toPath: "\(bucket)/uploads/storm 1.jpg")
-        let event = try CLI.run(["events", "s3-put", "--bucket", "demo", "--key", "uploads/storm 1.jpg", "--size", "695070"])
+        try FileManager.default.copyItem(
+            atPath: CLI.fixtures + "/photos/storm.jpg", toPath: "\(bucket)/uploads/storm 1.jpg")
+        let event = try CLI.run([
+            "events", "s3-put", "--bucket", "demo", "--key", "uploads/storm 1.jpg", "--size", "695070",
+        ])
         #expect(event.status == 0)
         #expect(event.stdoutText.contains(#""key" : "uploads/storm+1.jpg""#))
         try Data(event.stdout).write(to: URL(fileURLWithPath: "\(bucket)/event.json"))
 
         let first = try CLI.run(["invoke", "--event", "\(bucket)/event.json", "--store", bucket])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdoutText.hasPrefix("ok       demo/uploads/storm 1.jpg: 10 files, manifest derived/storm 1/manifest.json"))
+        #expect(
+            first.stdoutText.hasPrefix(
+                "ok       demo/uploads/storm 1.jpg: 10 files, manifest derived/storm 1/manifest.json"))
         #expect(FileManager.default.fileExists(atPath: "\(bucket)/derived/storm 1/w2048.avif"))
 
         let again = try CLI.run(["invoke", "--event", "\(bucket)/event.json", "--store", bucket, "--json"])
         #expect(again.status == 0)
         let results = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout)) as? [[String: Any]])
         let outcome = results.first?["outcome"] as? [String: Any]
-        #expect((outcome?["skipped"] as? [String: Any])?["reason"] as? String == "already derived for this version and configuration (derived/storm 1/manifest.json)")
+        #expect(
+            (outcome?["skipped"] as? [String: Any])?["reason"] as? String
+                == "already derived for this version and configuration (derived/storm 1/manifest.json)")
     }
 
     /// The CLI and the function parse store locations with the same code (ServiceWiring): a
@@ -40,7 +47,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: bucket) }
         let missing = try CLI.run(["invoke", "--event", CLI.fixtures + "/events/eventbridge.json", "--store", bucket])
         #expect(missing.status == 65)
-        #expect(missing.stdoutText.contains("failed   imgfn-uploads/uploads/2024/red flower+café.jpg: permanent notFound"))
+        #expect(
+            missing.stdoutText.contains("failed   imgfn-uploads/uploads/2024/red flower+café.jpg: permanent notFound"))
         try "{\"nope\": 1}".write(toFile: "\(bucket)/bad.json", atomically: true, encoding: .utf8)
         let bad = try CLI.run(["invoke", "--event", "\(bucket)/bad.json", "--store", bucket])
         #expect(bad.status == 65)

@@ -42,7 +42,8 @@ import Testing
     }
 
     @Test func readsStandardInputAndWritesStandardOutput() throws {
-        let result = try CLI.run(["resize", "-", "-w", "100", "--fit", "cover", "--height", "100", "-o", "-"], stdinPath: photo)
+        let result = try CLI.run(
+            ["resize", "-", "-w", "100", "--fit", "cover", "--height", "100", "-o", "-"], stdinPath: photo)
         #expect(result.status == 0, "\(result.stderr)")
         let info = try ImageResizer.info(of: SourceBytes(result.stdout))
         #expect((info.format, info.width, info.height) == (.jpeg, 100, 100))

@@ -39,12 +39,15 @@ struct Bench {
         for photo in photos { warm.append(try measureWarmResize(photo)) }
         for photo in photos where options.derivePhotos.contains(photo.id) {
             log("warm, derive-default: \(photo.id)")
-            warm.append(try Warm.deriveDefault(photo, root: options.root, iterations: options.warmDeriveIterations,
-                                               budgetMs: warmBudgetMs * 2))
+            warm.append(
+                try Warm.deriveDefault(
+                    photo, root: options.root, iterations: options.warmDeriveIterations,
+                    budgetMs: warmBudgetMs * 2))
         }
         var report = BenchReport(
             started: started, mode: options.quick ? "quick" : "full", machine: machine, photos: photos,
-            wholeProcess: comparisons, floors: floors, warm: warm, function: function, shapes: shapes, coldInit: coldInit,
+            wholeProcess: comparisons, floors: floors, warm: warm, function: function, shapes: shapes,
+            coldInit: coldInit,
             ratios: [:], gate: [])
         report.attachWarmFloorRatios()
         return report
@@ -114,7 +117,7 @@ struct Bench {
         if key.hasPrefix("shapes.") { return .shapes }
         let parts = key.split(separator: ".", maxSplits: 2).map(String.init)
         guard parts.count == 3,
-              let photo = photos.first(where: { parts[2].hasPrefix($0.id + ".") })
+            let photo = photos.first(where: { parts[2].hasPrefix($0.id + ".") })
         else { return nil }
         switch (parts[0], parts[1]) {
         case ("process", let task): return .process(task: task, photo: photo)
@@ -128,10 +131,11 @@ struct Bench {
 
     private func measureColdInit() throws -> [ColdInitResult] {
         log("cold init: \(options.coldInitRuns) runs per variant")
-        return try ColdInit.measure(ColdInitSetup(
-            bundleRoot: options.bundle, debianBootstrap: options.debianBootstrap,
-            cClient: options.tools + "/next-client", photoPath: options.root + "/Fixtures/photos/storm.jpg",
-            runs: options.coldInitRuns, scratch: scratch + "/cold"))
+        return try ColdInit.measure(
+            ColdInitSetup(
+                bundleRoot: options.bundle, debianBootstrap: options.debianBootstrap,
+                cClient: options.tools + "/next-client", photoPath: options.root + "/Fixtures/photos/storm.jpg",
+                runs: options.coldInitRuns, scratch: scratch + "/cold"))
     }
 
     private func measureShapes() throws -> [ShapeResult] {
@@ -167,7 +171,8 @@ struct Bench {
             runFloor = { try commands.run(launcher: launcher) }
         }
         return try Warm.resize320(
-            photo, root: options.root, iterations: options.warmResizeIterations, budgetMs: warmBudgetMs, floor: runFloor)
+            photo, root: options.root, iterations: options.warmResizeIterations, budgetMs: warmBudgetMs, floor: runFloor
+        )
     }
 }
 
@@ -175,7 +180,8 @@ extension BenchReport {
     /// Copies each warm resize's paired ratio to its photo's floor row.
     mutating func attachWarmFloorRatios() {
         for index in floors.indices {
-            floors[index].oursWarmOverFloor = warm.first { $0.task == "resize-320" && $0.photo == floors[index].photo }?
+            floors[index].oursWarmOverFloor =
+                warm.first { $0.task == "resize-320" && $0.photo == floors[index].photo }?
                 .oursOverFloor
         }
     }

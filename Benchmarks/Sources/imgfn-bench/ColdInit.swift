@@ -3,7 +3,7 @@ import ImagePipeline
 import ImageService
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the cold-init measurement runs, and where.

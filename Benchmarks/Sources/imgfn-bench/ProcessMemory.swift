@@ -19,7 +19,7 @@ enum ProcessMemory {
     /// A `Name:   1234 kB` line of a /proc status text (kB there means KiB).
     static func kib(_ field: String, in status: String) throws -> Double {
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-              let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+            let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
         else { throw BenchError("no \(field) in /proc status") }
         return kib
     }

@@ -12,8 +12,11 @@ enum Report {
             "## imgfn benchmarks: \(report.mode) run, \(displayDate(report.started))",
             "**Machine:** \(m.cpu), \(m.cores) cores, \(fixed(m.memoryGiB, 1)) GiB · \(m.os) · Linux \(m.kernel) · "
                 + "our libvips \(m.ourLibvips)"
-                + (m.peers.isEmpty ? "" : "  \n**Peers:** " + m.peers.sorted { $0.key < $1.key }
-                    .map { "\($0.key): \($0.value)" }.joined(separator: " · ")),
+                + (m.peers.isEmpty
+                    ? ""
+                    : "  \n**Peers:** "
+                        + m.peers.sorted { $0.key < $1.key }
+                        .map { "\($0.key): \($0.value)" }.joined(separator: " · ")),
         ]
         blocks += targetsSection(report)
         blocks += wholeProcessSection(report)
@@ -36,14 +39,22 @@ enum Report {
         let m = report.machine
         let title = "imgfn whole-process latency, \(displayDate(report.started))"
 
-        let width = 900.0, left = 20.0, barX = 130.0, barWidth = 620.0
-        let barHeight = 16.0, barGap = 4.0, groupHeader = 24.0, groupGap = 18.0
+        let width = 900.0
+        let left = 20.0
+        let barX = 130.0
+        let barWidth = 620.0
+        let barHeight = 16.0
+        let barGap = 4.0
+        let groupHeader = 24.0
+        let groupGap = 18.0
         var body = [
             text(title, x: left, y: 30, size: 18, bold: true),
-            text("\(m.cpu) · \(m.cores) cores · \(fixed(m.memoryGiB, 1)) GiB · \(m.os) · \(report.mode) run",
-                 x: left, y: 52, fill: "#444"),
-            text("Median ms per image, process start-up included (shorter is faster), log scale; "
-                 + "× = imgfn ÷ that tool, round by round.", x: left, y: 70, fill: "#666"),
+            text(
+                "\(m.cpu) · \(m.cores) cores · \(fixed(m.memoryGiB, 1)) GiB · \(m.os) · \(report.mode) run",
+                x: left, y: 52, fill: "#444"),
+            text(
+                "Median ms per image, process start-up included (shorter is faster), log scale; "
+                    + "× = imgfn ÷ that tool, round by round.", x: left, y: 70, fill: "#666"),
         ]
         var legendX = left
         for tool in tools {
@@ -59,10 +70,13 @@ enum Report {
             y += 40
         }
         for comparison in report.wholeProcess {
-            body.append(text("\(comparison.task) · \(photoLabel(comparison.photo, in: report))", x: left, y: y + 15,
-                             bold: true))
+            body.append(
+                text(
+                    "\(comparison.task) · \(photoLabel(comparison.photo, in: report))", x: left, y: y + 15,
+                    bold: true))
             y += groupHeader
-            let bars = [("imgfn", comparison.ours.medianMs, nil as Double?)]
+            let bars =
+                [("imgfn", comparison.ours.medianMs, nil as Double?)]
                 + comparison.peers.map { ($0.tool, $0.timing.medianMs, $0.oursOverPeer as Double?) }
             for (tool, ms, ratio) in bars {
                 let length = max(1, axis.position(ms) * barWidth)
@@ -70,8 +84,9 @@ enum Report {
                 body.append(text(tool, x: barX - 8, y: baseline, fill: "#333", anchor: "end"))
                 body.append(rect(x: barX, y: y, width: length, height: barHeight, fill: colours[tool]!))
                 let ratioLabel = ratio.map { " <tspan fill=\"#777\">· \(fixed($0, 2))×</tspan>" } ?? ""
-                body.append(#"<text x="\#(fixed(barX + length + 6, 1))" y="\#(fixed(baseline, 1))">"#
-                            + milliseconds(ms) + " ms" + ratioLabel + "</text>")
+                body.append(
+                    #"<text x="\#(fixed(barX + length + 6, 1))" y="\#(fixed(baseline, 1))">"#
+                        + milliseconds(ms) + " ms" + ratioLabel + "</text>")
                 y += barHeight + barGap
             }
             y += groupGap - barGap
@@ -83,8 +98,9 @@ enum Report {
             let plotBottom = y - groupGap + 4
             for tick in axis.ticks {
                 let x = barX + axis.position(tick) * barWidth
-                grid.append(#"<line x1="\#(fixed(x, 1))" y1="\#(fixed(plotTop, 1))" x2="\#(fixed(x, 1))" "#
-                            + "y2=\"\(fixed(plotBottom, 1))\" stroke=\"#e2e2e2\"/>")
+                grid.append(
+                    #"<line x1="\#(fixed(x, 1))" y1="\#(fixed(plotTop, 1))" x2="\#(fixed(x, 1))" "#
+                        + "y2=\"\(fixed(plotBottom, 1))\" stroke=\"#e2e2e2\"/>")
                 let label = tickLabel(tick) + (tick == axis.ticks.last ? " ms" : "")
                 body.append(text(label, x: x, y: y + 8, fill: "#666", size: 11, anchor: "middle"))
             }
@@ -120,12 +136,16 @@ enum Report {
             var cells = [row.task, photoLabel(row.photo, in: report), milliseconds(row.ours.medianMs)]
             for peer in peers {
                 let timing = row.peers.first { $0.tool == peer }
-                cells += [timing.map { milliseconds($0.timing.medianMs) } ?? "–",
-                          timing.map { "\(fixed($0.oursOverPeer, 2))×" } ?? "–"]
+                cells += [
+                    timing.map { milliseconds($0.timing.medianMs) } ?? "–",
+                    timing.map { "\(fixed($0.oursOverPeer, 2))×" } ?? "–",
+                ]
             }
             if withRSS {
-                cells += [mebibytes(row.ours.peakRSSMiB),
-                          mebibytes(row.peers.first { $0.tool == "vipsthumbnail" }?.timing.peakRSSMiB)]
+                cells += [
+                    mebibytes(row.ours.peakRSSMiB),
+                    mebibytes(row.peers.first { $0.tool == "vipsthumbnail" }?.timing.peakRSSMiB),
+                ]
             }
             return cells
         }
@@ -142,16 +162,19 @@ enum Report {
     private static func floorSection(_ report: BenchReport) -> [String] {
         guard !report.floors.isEmpty else { return [] }
         let cells = report.floors.map { floor in
-            [photoLabel(floor.photo, in: report), "1/\(floor.scale)", milliseconds(floor.decode.medianMs),
-             milliseconds(floor.encode.medianMs), floor.oursWarmOverFloor.map { "\(fixed($0, 2))×" } ?? "–",
-             floor.oursProcessOverFloor.map { "\(fixed($0, 2))×" } ?? "–"]
+            [
+                photoLabel(floor.photo, in: report), "1/\(floor.scale)", milliseconds(floor.decode.medianMs),
+                milliseconds(floor.encode.medianMs), floor.oursWarmOverFloor.map { "\(fixed($0, 2))×" } ?? "–",
+                floor.oursProcessOverFloor.map { "\(fixed($0, 2))×" } ?? "–",
+            ]
         }
         return [
             "### Decode floor (libjpeg-turbo)",
             "`djpeg -scale 1/N` (the same shrink-on-load as ours) then `cjpeg` to a 320-wide JPEG, median ms. "
                 + "Each ratio is a median of ours ÷ (djpeg + cjpeg) run next to it: per warm image, per process round.",
-            table(["photo", "scale", "djpeg ms", "cjpeg ms", "imgfn warm ÷ floor", "imgfn process ÷ floor"],
-                  rightAligned: 1..., rows: cells),
+            table(
+                ["photo", "scale", "djpeg ms", "cjpeg ms", "imgfn warm ÷ floor", "imgfn process ÷ floor"],
+                rightAligned: 1..., rows: cells),
         ]
     }
 
@@ -159,17 +182,20 @@ enum Report {
     private static func warmSection(_ report: BenchReport) -> [String] {
         guard !report.warm.isEmpty else { return [] }
         let cells = report.warm.map { warm in
-            [warm.task, photoLabel(warm.photo, in: report), "\(warm.runs)", milliseconds(warm.p50Ms),
-             milliseconds(warm.p90Ms), milliseconds(warm.p99Ms), milliseconds(warm.maxMs),
-             "\(fixed(warm.imagesPerSecond, 1)) (\(warm.threads) \(warm.threads == 1 ? "thread" : "threads"))",
-             mebibytes(warm.peakRSSMiB)]
+            [
+                warm.task, photoLabel(warm.photo, in: report), "\(warm.runs)", milliseconds(warm.p50Ms),
+                milliseconds(warm.p90Ms), milliseconds(warm.p99Ms), milliseconds(warm.maxMs),
+                "\(fixed(warm.imagesPerSecond, 1)) (\(warm.threads) \(warm.threads == 1 ? "thread" : "threads"))",
+                mebibytes(warm.peakRSSMiB),
+            ]
         }
         return [
             "### Warm, in-process",
             "The pipeline inside an already-running process, as a warm Lambda runs it: latency per image in ms, "
                 + "throughput with that many workers, and the harness's peak RSS during the task.",
-            table(["task", "photo", "runs", "p50", "p90", "p99", "max", "images/s", "peak RSS"],
-                  rightAligned: 2..., rows: cells),
+            table(
+                ["task", "photo", "runs", "p50", "p90", "p99", "max", "images/s", "peak RSS"],
+                rightAligned: 2..., rows: cells),
         ]
     }
 
@@ -177,18 +203,25 @@ enum Report {
     private static func functionSection(_ report: BenchReport) -> [String] {
         guard !report.function.isEmpty else { return [] }
         let cells = report.function.map { function in
-            [function.task, photoLabel(function.photo, in: report), "\(function.invocations)",
-             "\(function.derivativesPerInvocation)", milliseconds(function.firstMs), milliseconds(function.warm.medianMs),
-             milliseconds(function.warm.p90Ms), mebibytes(function.peakRSSMedianMiB), mebibytes(function.peakRSSMaxMiB),
-             mebibytes(function.idleRSSMiB)]
+            [
+                function.task, photoLabel(function.photo, in: report), "\(function.invocations)",
+                "\(function.derivativesPerInvocation)", milliseconds(function.firstMs),
+                milliseconds(function.warm.medianMs),
+                milliseconds(function.warm.p90Ms), mebibytes(function.peakRSSMedianMiB),
+                mebibytes(function.peakRSSMaxMiB),
+                mebibytes(function.idleRSSMiB),
+            ]
         }
         return [
             "### Warm function (Lambda bootstrap)",
             "The bundle's `bootstrap` started once and handed one-photo S3 events one after another (filesystem store): "
                 + "ms from the event to the `/response`, first invocation and the rest; each invocation's peak RSS, "
                 + "median and largest (the largest is Lambda's \"Max Memory Used\"); RSS while idle.",
-            table(["task", "photo", "invocations", "files each", "first", "warm median", "warm p90", "peak RSS median",
-                   "peak RSS max", "idle RSS"], rightAligned: 2..., rows: cells),
+            table(
+                [
+                    "task", "photo", "invocations", "files each", "first", "warm median", "warm p90", "peak RSS median",
+                    "peak RSS max", "idle RSS",
+                ], rightAligned: 2..., rows: cells),
         ]
     }
 
@@ -196,8 +229,10 @@ enum Report {
     private static func shapesSection(_ report: BenchReport) -> [String] {
         guard !report.shapes.isEmpty else { return [] }
         let cells = report.shapes.map { shape in
-            [shape.input, shape.what, "\(shape.files)", "\(shape.omitted)", milliseconds(shape.timing.medianMs),
-             milliseconds(shape.timing.p90Ms), mebibytes(shape.timing.peakRSSMiB), ratio(shape.overUpright)]
+            [
+                shape.input, shape.what, "\(shape.files)", "\(shape.omitted)", milliseconds(shape.timing.medianMs),
+                milliseconds(shape.timing.p90Ms), mebibytes(shape.timing.peakRSSMiB), ratio(shape.overUpright),
+            ]
         }
         return [
             "### Unusual shapes (default set, whole process)",
@@ -205,8 +240,9 @@ enum Report {
                 + "photo costs what the upright one does (its derivatives are turned after shrinking), and a 50:1 "
                 + "panorama is bounded by its own pixels (nothing is enlarged) with the sizes no WebP or AVIF can hold "
                 + "left out before encoding.",
-            table(["input", "what", "files", "left out", "median", "p90", "peak RSS", "÷ upright"], rightAligned: 2...,
-                  rows: cells),
+            table(
+                ["input", "what", "files", "left out", "median", "p90", "peak RSS", "÷ upright"], rightAligned: 2...,
+                rows: cells),
         ]
     }
 
@@ -214,16 +250,19 @@ enum Report {
     private static func coldInitSection(_ report: BenchReport) -> [String] {
         guard !report.coldInit.isEmpty else { return [] }
         let cells = report.coldInit.map { cold in
-            [cold.variant, cold.description, "\(cold.runs)", milliseconds(cold.initMedianMs),
-             milliseconds(cold.initP90Ms), cold.firstImageMedianMs.map(milliseconds) ?? "–",
-             cold.firstImageP90Ms.map(milliseconds) ?? "–"]
+            [
+                cold.variant, cold.description, "\(cold.runs)", milliseconds(cold.initMedianMs),
+                milliseconds(cold.initP90Ms), cold.firstImageMedianMs.map(milliseconds) ?? "–",
+                cold.firstImageP90Ms.map(milliseconds) ?? "–",
+            ]
         }
         return [
             "### Cold start (bootstrap)",
             "From exec to the first `/next` request (init), and to the first `/response` for a one-photo S3 "
                 + "event (first image), in ms.",
-            table(["variant", "what", "runs", "init median", "init p90", "first image median", "first image p90"],
-                  rightAligned: 2..., rows: cells),
+            table(
+                ["variant", "what", "runs", "init median", "init p90", "first image median", "first image p90"],
+                rightAligned: 2..., rows: cells),
         ]
     }
 
@@ -237,27 +276,43 @@ enum Report {
         }
         let large = report.photos.filter { $0.kind == "baseline JPEG" && $0.megapixels >= 12 }.map(\.id)
         let resize = report.wholeProcess.filter { $0.task == "resize-320" && large.contains($0.photo) }
-        add("320-wide JPEG from a 12+ MP baseline JPEG, whole process ≤ 0.6× vipsthumbnail",
-            resize.compactMap { row in row.peers.first { $0.tool == "vipsthumbnail" }.map { (row.photo, $0.oursOverPeer, $0.oursOverPeer <= 0.6) } },
+        add(
+            "320-wide JPEG from a 12+ MP baseline JPEG, whole process ≤ 0.6× vipsthumbnail",
+            resize.compactMap { row in
+                row.peers.first { $0.tool == "vipsthumbnail" }.map {
+                    (row.photo, $0.oursOverPeer, $0.oursOverPeer <= 0.6)
+                }
+            },
             format: { ratio($0) + "×" })
-        add("the same in-process ≤ 1.2× the decode floor plus the encode (`djpeg -scale` + `cjpeg`)",
+        add(
+            "the same in-process ≤ 1.2× the decode floor plus the encode (`djpeg -scale` + `cjpeg`)",
             report.floors.filter { large.contains($0.photo) }.compactMap { floor in
                 floor.oursWarmOverFloor.map { (floor.photo, $0, $0 <= 1.2) }
             }, format: { ratio($0) + "×" })
-        add("derivative set ≤ 0.5× vipsthumbnail once per output",
+        add(
+            "derivative set ≤ 0.5× vipsthumbnail once per output",
             report.wholeProcess.filter { $0.task.hasPrefix("derive-") }.compactMap { row in
-                row.peers.first { $0.tool == "vipsthumbnail" }.map { ("\(row.task), \(row.photo)", $0.oursOverPeer, $0.oursOverPeer <= 0.5) }
+                row.peers.first { $0.tool == "vipsthumbnail" }.map {
+                    ("\(row.task), \(row.photo)", $0.oursOverPeer, $0.oursOverPeer <= 0.5)
+                }
             }, format: { ratio($0) + "×" })
-        add("cold init (exec → first `/next`) ≤ 20 ms",
-            report.coldInit.filter { $0.variant == "bundle" }.map { ("Lambda bundle, median", $0.initMedianMs, $0.initMedianMs <= 20) },
+        add(
+            "cold init (exec → first `/next`) ≤ 20 ms",
+            report.coldInit.filter { $0.variant == "bundle" }.map {
+                ("Lambda bundle, median", $0.initMedianMs, $0.initMedianMs <= 20)
+            },
             format: { milliseconds($0) + " ms" })
-        add("peak RSS of a 24 MP JPEG's default derivative set ≤ 150 MB",
+        add(
+            "peak RSS of a 24 MP JPEG's default derivative set ≤ 150 MB",
             report.wholeProcess.filter { $0.task == "derive-default" && $0.photo.hasPrefix("24mp") }.compactMap { row in
                 row.ours.peakRSSMiB.map { ("imgfn derive, \(row.photo)", $0 * 1.048576, $0 * 1.048576 <= 150) }
-            } + report.function.filter { $0.photo.hasPrefix("24mp") }.map { function in
-                ("warm function (largest invocation), \(function.photo)", function.peakRSSMaxMiB * 1.048576,
-                 function.peakRSSMaxMiB * 1.048576 <= 150)
-            }, format: { fixed($0, 0) + " MB" })
+            }
+                + report.function.filter { $0.photo.hasPrefix("24mp") }.map { function in
+                    (
+                        "warm function (largest invocation), \(function.photo)", function.peakRSSMaxMiB * 1.048576,
+                        function.peakRSSMaxMiB * 1.048576 <= 150
+                    )
+                }, format: { fixed($0, 0) + " MB" })
         guard !rows.isEmpty else { return [] }
         return [
             "### Targets",
@@ -270,21 +325,25 @@ enum Report {
         let checks = report.gate
         guard !checks.isEmpty else { return [] }
         let failed = checks.filter { !$0.passed }
-        let verdict = failed.isEmpty
+        let verdict =
+            failed.isEmpty
             ? "All \(checks.count) checks pass."
             : "**\(failed.count) of \(checks.count) checks FAIL:** \(failed.map { "`\($0.key)`" }.joined(separator: ", "))."
         let cells = checks.map { check in
             let latest = check.remeasured ?? check.current
-            return ["`\(check.key)`", ratio(check.baseline), ratio(check.current), check.remeasured.map(ratio) ?? "–",
-                    check.baseline == 0 ? "–" : signedPercent(latest / check.baseline - 1),
-                    "+\(fixed(check.tolerance * 100, 0)) %", check.passed ? "pass" : "**FAIL**"]
+            return [
+                "`\(check.key)`", ratio(check.baseline), ratio(check.current), check.remeasured.map(ratio) ?? "–",
+                check.baseline == 0 ? "–" : signedPercent(latest / check.baseline - 1),
+                "+\(fixed(check.tolerance * 100, 0)) %", check.passed ? "pass" : "**FAIL**",
+            ]
         }
         return [
             "### Gate",
             "Ratios against `Benchmarks/baseline.json`. A figure over baseline × (1 + tolerance) is measured once more "
                 + "(\"again\"), and the check fails when that one is over too. " + verdict,
-            table(["key", "baseline", "current", "again", "change", "tolerance", "result"], rightAligned: 1...5,
-                  rows: cells),
+            table(
+                ["key", "baseline", "current", "again", "change", "tolerance", "result"], rightAligned: 1...5,
+                rows: cells),
         ]
     }
 
@@ -294,7 +353,8 @@ enum Report {
     private static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999999"]
 
     /// A GitHub-flavoured Markdown table; the columns in `rightAligned` (numbers) align right.
-    private static func table<R: RangeExpression<Int>>(_ header: [String], rightAligned: R, rows: [[String]]) -> String {
+    private static func table<R: RangeExpression<Int>>(_ header: [String], rightAligned: R, rows: [[String]]) -> String
+    {
         func line(_ cells: [String]) -> String {
             "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
         }
@@ -370,8 +430,10 @@ enum Report {
     // MARK: SVG
 
     /// A `<text>` element with `content` escaped; unset attributes inherit the chart's.
-    private static func text(_ content: String, x: Double, y: Double, fill: String? = nil, size: Int? = nil,
-                             anchor: String? = nil, bold: Bool = false) -> String {
+    private static func text(
+        _ content: String, x: Double, y: Double, fill: String? = nil, size: Int? = nil,
+        anchor: String? = nil, bold: Bool = false
+    ) -> String {
         var attributes = #"x="\#(fixed(x, 1))" y="\#(fixed(y, 1))""#
         if let fill { attributes += #" fill="\#(fill)""# }
         if let size { attributes += #" font-size="\#(size)""# }
@@ -403,7 +465,8 @@ enum Report {
 
         init(values: [Double]) {
             let positive = values.filter { $0 > 0 }
-            let smallest = positive.min() ?? 1, largest = positive.max() ?? 10
+            let smallest = positive.min() ?? 1
+            let largest = positive.max() ?? 10
             let low = pow(10, floor(log10(smallest)))
             var steps: [Double] = []
             var decade = low

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A minimal AWS Lambda Runtime API (`2018-06-01`) on 127.0.0.1, for timing the real
@@ -118,7 +118,8 @@ final class RuntimeAPIServer: @unchecked Sendable {
             guard !exited && nowMs() < deadlineMs else {
                 let why = exited ? "it exited first" : "timed out"
                 let seen = requests.map { "\($0.method) \($0.path)" }.joined(separator: ", ")
-                throw BenchError("\(context): no \(what) (\(why)); requests: [\(seen)]; output:\n\(Spawn.tail(of: log))")
+                throw BenchError(
+                    "\(context): no \(what) (\(why)); requests: [\(seen)]; output:\n\(Spawn.tail(of: log))")
             }
         }
     }

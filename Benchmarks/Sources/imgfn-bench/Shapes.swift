@@ -21,15 +21,18 @@ enum Shapes {
     static let upright = Input(
         id: "12mp-upright", file: "phone-12mp-orientation-1-baseline.jpg", what: "4272×2848 baseline JPEG, upright")
     static let others = [
-        Input(id: "12mp-sideways", file: "phone-12mp-orientation-6-baseline.jpg",
-              what: "the same photo stored 2848×4272, EXIF orientation 6"),
+        Input(
+            id: "12mp-sideways", file: "phone-12mp-orientation-6-baseline.jpg",
+            what: "the same photo stored 2848×4272, EXIF orientation 6"),
         Input(id: "400x20000", file: "tall-400x20000.jpg", what: "400×20000 baseline JPEG"),
         Input(id: "20000x400", file: "wide-20000x400.jpg", what: "20000×400 baseline JPEG"),
     ]
 
     /// Each input's `imgfn derive` (default set) as a whole process, `rounds` measured rounds
     /// after one unmeasured, inputs in an order rotated each round.
-    static func measure(imgfn: String, launcher: String, root: String, rounds: Int, scratch: String) throws -> [ShapeResult] {
+    static func measure(imgfn: String, launcher: String, root: String, rounds: Int, scratch: String) throws
+        -> [ShapeResult]
+    {
         let inputs = [upright] + others
         let dir = root + "/Fixtures/large/matrix"
         for input in inputs where !FileManager.default.fileExists(atPath: "\(dir)/\(input.file)") {
@@ -43,7 +46,8 @@ enum Shapes {
                 let out = "\(scratch)/shapes/\(input.id)"
                 try? FileManager.default.removeItem(atPath: out)
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                let result = try Spawn.timed([imgfn, "derive", "\(dir)/\(input.file)", "--out", out], launcher: launcher)
+                let result = try Spawn.timed(
+                    [imgfn, "derive", "\(dir)/\(input.file)", "--out", out], launcher: launcher)
                 if round > 0 { samples[input.id, default: []].append((result.ms, result.rssMiB)) }
                 made[input.id] = try count(out)
             }
@@ -62,7 +66,7 @@ enum Shapes {
     static func count(_ out: String) throws -> (files: Int, omitted: Int) {
         let all = FileManager.default.enumerator(atPath: out)?.allObjects as? [String] ?? []
         guard let path = all.first(where: { $0.hasSuffix("manifest.json") }),
-              let data = FileManager.default.contents(atPath: "\(out)/\(path)")
+            let data = FileManager.default.contents(atPath: "\(out)/\(path)")
         else { throw BenchError("imgfn derive wrote no manifest under \(out)") }
         let manifest = try JSONDecoder().decode(Manifest.self, from: data)
         return (manifest.derivatives.count, manifest.omitted?.count ?? 0)

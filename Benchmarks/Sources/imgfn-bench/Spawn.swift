@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct BenchError: Error, CustomStringConvertible {
@@ -49,7 +49,9 @@ enum Spawn {
 
     /// Runs `argv` to completion under `launcher` (`timed-run`): its wall time and its own peak
     /// RSS. `stdout` receives the command's standard output. Throws when it exits non-zero.
-    static func timed(_ argv: [String], launcher: String, stdout: String = "/dev/null") throws -> (ms: Double, rssMiB: Double) {
+    static func timed(_ argv: [String], launcher: String, stdout: String = "/dev/null") throws -> (
+        ms: Double, rssMiB: Double
+    ) {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw BenchError("pipe: \(String(cString: strerror(errno)))") }
         var actions = posix_spawn_file_actions_t()
@@ -63,7 +65,8 @@ enum Spawn {
         do {
             pid = try spawn([launcher, "-o", stdout] + argv, environment: nil, actions: &actions)
         } catch {
-            close(pipe[0]); close(pipe[1])
+            close(pipe[0])
+            close(pipe[1])
             throw error
         }
         close(pipe[1])
@@ -76,14 +79,17 @@ enum Spawn {
         close(pipe[0])
         wait(pid)
         let fields = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isWhitespace)
-        guard fields.count == 3, let ns = Double(fields[0]), let kib = Double(fields[1]), let code = Int(fields[2]) else {
+        guard fields.count == 3, let ns = Double(fields[0]), let kib = Double(fields[1]), let code = Int(fields[2])
+        else {
             throw BenchError("timed-run gave no result for: \(argv.joined(separator: " "))")
         }
         guard code == 0 else { throw BenchError("exit \(code): \(argv.joined(separator: " "))") }
         return (ns / 1e6, kib / 1024)
     }
 
-    private static func spawn(_ argv: [String], environment: [String: String]?, actions: inout posix_spawn_file_actions_t)
+    private static func spawn(
+        _ argv: [String], environment: [String: String]?, actions: inout posix_spawn_file_actions_t
+    )
         throws -> pid_t
     {
         let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
@@ -124,7 +130,8 @@ func median(_ values: [Double]) -> Double { percentile(values.sorted(), 0.5) }
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }
     let position = p * Double(sorted.count - 1)
-    let lower = Int(position.rounded(.down)), upper = Int(position.rounded(.up))
+    let lower = Int(position.rounded(.down))
+    let upper = Int(position.rounded(.up))
     return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
 }
 
@@ -134,7 +141,7 @@ extension Spawn {
         let path = NSTemporaryDirectory() + "imgfn-bench-\(getpid())-capture"
         defer { unlink(path) }
         guard let pid = try? start(argv, output: path), wait(pid) == 0,
-              let text = try? String(contentsOfFile: path, encoding: .utf8)
+            let text = try? String(contentsOfFile: path, encoding: .utf8)
         else { return nil }
         return text.split(separator: "\n").first.map { String($0).trimmingCharacters(in: .whitespaces) }
     }

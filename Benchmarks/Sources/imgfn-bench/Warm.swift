@@ -14,8 +14,11 @@ enum Warm {
         _ photo: Photo, root: String, iterations: Int, budgetMs: Double, floor: (@Sendable () throws -> Double)? = nil
     ) throws -> WarmResult {
         let source = try read(photo, root: root)
-        return try measure(task: "resize-320", photo: photo, iterations: iterations, budgetMs: budgetMs, pairedWith: floor) {
-            _ = try ImageResizer.resize(source, ResizeOptions(width: 320), encode: EncodeOptions(format: .jpeg, quality: 80))
+        return try measure(
+            task: "resize-320", photo: photo, iterations: iterations, budgetMs: budgetMs, pairedWith: floor
+        ) {
+            _ = try ImageResizer.resize(
+                source, ResizeOptions(width: 320), encode: EncodeOptions(format: .jpeg, quality: 80))
         }
     }
 
@@ -44,7 +47,8 @@ enum Warm {
     /// per-pair ratios: whatever else the machine does over the phase slows both sides of a pair
     /// alike, where a ratio of two medians taken minutes apart would carry the drift.
     private static func measure(
-        task: String, photo: Photo, iterations: Int, budgetMs: Double, pairedWith reference: (() throws -> Double)? = nil,
+        task: String, photo: Photo, iterations: Int, budgetMs: Double,
+        pairedWith reference: (() throws -> Double)? = nil,
         _ work: @escaping @Sendable () throws -> Void
     ) throws -> WarmResult {
         try resetPeakRSS()

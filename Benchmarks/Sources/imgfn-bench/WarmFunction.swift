@@ -3,7 +3,7 @@ import ImagePipeline
 import ImageService
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The Lambda function kept warm, as it runs on Lambda: the bundle's `bootstrap` started once
@@ -52,11 +52,13 @@ enum WarmFunction {
             try server.awaitRequest(
                 what, count: count, from: pid, until: deadline, context: "warm function", log: log, where: match)
         }
-        let isNext = RuntimeAPIServer.isNext, isResult = RuntimeAPIServer.isResult
+        let isNext = RuntimeAPIServer.isNext
+        let isResult = RuntimeAPIServer.isResult
 
         // One event at a time, each handed to a `/next` already waiting, with the bootstrap's
         // peak RSS reset before it: every invocation's own peak, and its time from the answer.
-        var times: [Double] = [], peaks: [Double] = []
+        var times: [Double] = []
+        var peaks: [Double] = []
         _ = try awaitRequest("first /next", count: 1, where: isNext)
         for index in 1...invocations {
             try ProcessMemory.resetPeak(of: "\(pid)")
@@ -65,8 +67,9 @@ enum WarmFunction {
             let result = try awaitRequest("result \(index)", count: index, where: isResult)
             let written = ColdInit.written(in: result)
             guard result.path.hasSuffix("/response"), written == expected else {
-                throw BenchError("warm function: invocation \(index): \(result.path) \(result.bodyText) "
-                    + "(\(expected) derivatives expected); output:\n" + Spawn.tail(of: log))
+                throw BenchError(
+                    "warm function: invocation \(index): \(result.path) \(result.bodyText) "
+                        + "(\(expected) derivatives expected); output:\n" + Spawn.tail(of: log))
             }
             times.append(result.receivedMs - handed)
             // Its next `/next`: done with this one, as Lambda would freeze it.

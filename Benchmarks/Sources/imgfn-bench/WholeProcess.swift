@@ -33,20 +33,25 @@ struct WholeProcess {
         var config: String?
         var outputs: [(width: Int, suffix: String)]
 
-        static let jpeg = "jpg[Q=80,interlace,strip]", webp = "webp[Q=75,effort=4,strip]", avif = "avif[Q=50,effort=4,strip]"
+        static let jpeg = "jpg[Q=80,interlace,strip]", webp = "webp[Q=75,effort=4,strip]",
+            avif = "avif[Q=50,effort=4,strip]"
 
         /// `PipelineConfig.default`: 320/640/1280/2048 in JPEG and WebP, AVIF for the large two.
-        static let defaultSet = DerivativeSetTask(task: "derive-default", config: nil, outputs: [
-            (320, jpeg), (320, webp), (640, jpeg), (640, webp),
-            (1280, jpeg), (1280, webp), (1280, avif), (2048, jpeg), (2048, webp), (2048, avif),
-        ])
+        static let defaultSet = DerivativeSetTask(
+            task: "derive-default", config: nil,
+            outputs: [
+                (320, jpeg), (320, webp), (640, jpeg), (640, webp),
+                (1280, jpeg), (1280, webp), (1280, avif), (2048, jpeg), (2048, webp), (2048, avif),
+            ])
 
         /// Three sizes × two formats (`Benchmarks/configs/web-3x2.json`): the set the derive
         /// target also allows, without the AVIF encodes that dominate both sides of the default.
         static func web3x2(root: String) -> DerivativeSetTask {
-            DerivativeSetTask(task: "derive-web-3x2", config: root + "/Benchmarks/configs/web-3x2.json", outputs: [
-                (320, jpeg), (320, webp), (640, jpeg), (640, webp), (1280, jpeg), (1280, webp),
-            ])
+            DerivativeSetTask(
+                task: "derive-web-3x2", config: root + "/Benchmarks/configs/web-3x2.json",
+                outputs: [
+                    (320, jpeg), (320, webp), (640, jpeg), (640, webp), (1280, jpeg), (1280, webp),
+                ])
         }
     }
 
@@ -63,27 +68,39 @@ struct WholeProcess {
         var contestants = [
             Contestant(
                 tool: "imgfn",
-                commands: [[tools.imgfn, "resize", input, "--width", "320", "--format", "jpeg", "--quality", "80", "-o",
-                            dir + "/imgfn/out.jpg"]],
+                commands: [
+                    [
+                        tools.imgfn, "resize", input, "--width", "320", "--format", "jpeg", "--quality", "80", "-o",
+                        dir + "/imgfn/out.jpg",
+                    ]
+                ],
                 outputs: dir + "/imgfn"),
             Contestant(
                 tool: "vipsthumbnail",
-                commands: [[tools.vipsthumbnail, input, "-s", "320x", "-o", dir + "/vipsthumbnail/out.jpg[Q=80,strip]"]],
+                commands: [
+                    [tools.vipsthumbnail, input, "-s", "320x", "-o", dir + "/vipsthumbnail/out.jpg[Q=80,strip]"]
+                ],
                 outputs: dir + "/vipsthumbnail"),
         ]
         if let convert = tools.imagemagick {
             let hint = photo.isJPEG ? ["-define", "jpeg:size=320x\(height)"] : []
-            contestants.append(Contestant(
-                tool: "imagemagick",
-                commands: [[convert] + hint + [input, "-auto-orient", "-thumbnail", "320x", "-quality", "80", "-strip",
-                                               dir + "/imagemagick/out.jpg"]],
-                outputs: dir + "/imagemagick"))
+            contestants.append(
+                Contestant(
+                    tool: "imagemagick",
+                    commands: [
+                        [convert] + hint + [
+                            input, "-auto-orient", "-thumbnail", "320x", "-quality", "80", "-strip",
+                            dir + "/imagemagick/out.jpg",
+                        ]
+                    ],
+                    outputs: dir + "/imagemagick"))
         }
         if let python = tools.pillowPython {
-            contestants.append(Contestant(
-                tool: "pillow",
-                commands: [[python, tools.pillowScript, input, dir + "/pillow/out.jpg", "320"]],
-                outputs: dir + "/pillow"))
+            contestants.append(
+                Contestant(
+                    tool: "pillow",
+                    commands: [[python, tools.pillowScript, input, dir + "/pillow/out.jpg", "320"]],
+                    outputs: dir + "/pillow"))
         }
         let floor = try floorCommands(photo, root: root)
         if let floor {
@@ -91,14 +108,19 @@ struct WholeProcess {
             contestants.append(Contestant(tool: "cjpeg", commands: [floor.encode], outputs: dir + "/cjpeg"))
         }
         let samples = try run(contestants, rounds: rounds)
-        let comparison = compare(task: "resize-320", photo: photo, samples: samples, peers: ["vipsthumbnail", "imagemagick", "pillow"])
-        guard let floor, let decode = samples["djpeg"], let encode = samples["cjpeg"], let ours = samples["imgfn"] else {
+        let comparison = compare(
+            task: "resize-320", photo: photo, samples: samples, peers: ["vipsthumbnail", "imagemagick", "pillow"])
+        guard let floor, let decode = samples["djpeg"], let encode = samples["cjpeg"], let ours = samples["imgfn"]
+        else {
             return (comparison, nil)
         }
         let roundRatios = zip(ours, zip(decode, encode)).map { $0.ms / ($1.0.ms + $1.1.ms) }
-        return (comparison, Floor(
-            photo: photo.id, scale: floor.scale, decode: Timing(decode.map(\.ms)), encode: Timing(encode.map(\.ms)),
-            oursWarmOverFloor: nil, oursProcessOverFloor: median(roundRatios)))
+        return (
+            comparison,
+            Floor(
+                photo: photo.id, scale: floor.scale, decode: Timing(decode.map(\.ms)), encode: Timing(encode.map(\.ms)),
+                oursWarmOverFloor: nil, oursProcessOverFloor: median(roundRatios))
+        )
     }
 
     /// libjpeg-turbo alone doing what a 320-wide resize of a JPEG must: decode with the same DCT
@@ -128,7 +150,8 @@ struct WholeProcess {
         }
         let scale = photo.jpegScale(toWidth: 320)
         return FloorCommands(
-            scale: scale, decode: [tools.djpeg, "-scale", "1/\(scale)", input], encode: [tools.cjpeg, "-quality", "80", ppm])
+            scale: scale, decode: [tools.djpeg, "-scale", "1/\(scale)", input],
+            encode: [tools.cjpeg, "-quality", "80", ppm])
     }
 
     /// A derivative set: one `imgfn derive` against one vipsthumbnail per output.
@@ -136,13 +159,18 @@ struct WholeProcess {
         let input = root + "/" + photo.path
         let dir = scratch + "/\(set.task)-\(photo.id)"
         let peer = set.outputs.enumerated().map { index, output in
-            [tools.vipsthumbnail, input, "-s", "\(output.width)x", "-o", "\(dir)/vipsthumbnail/o\(index).\(output.suffix)"]
+            [
+                tools.vipsthumbnail, input, "-s", "\(output.width)x", "-o",
+                "\(dir)/vipsthumbnail/o\(index).\(output.suffix)",
+            ]
         }
-        let ours = [tools.imgfn, "derive", input, "--out", dir + "/imgfn"] + (set.config.map { ["--config", $0] } ?? [])
-        let samples = try run([
-            Contestant(tool: "imgfn", commands: [ours], outputs: dir + "/imgfn"),
-            Contestant(tool: "vipsthumbnail", commands: peer, outputs: dir + "/vipsthumbnail"),
-        ], rounds: rounds)
+        let ours =
+            [tools.imgfn, "derive", input, "--out", dir + "/imgfn"] + (set.config.map { ["--config", $0] } ?? [])
+        let samples = try run(
+            [
+                Contestant(tool: "imgfn", commands: [ours], outputs: dir + "/imgfn"),
+                Contestant(tool: "vipsthumbnail", commands: peer, outputs: dir + "/vipsthumbnail"),
+            ], rounds: rounds)
         return compare(task: set.task, photo: photo, samples: samples, peers: ["vipsthumbnail"])
     }
 
@@ -168,7 +196,8 @@ struct WholeProcess {
         return samples
     }
 
-    private func compare(task: String, photo: Photo, samples: [String: [Sample]], peers: [String]) -> ProcessComparison {
+    private func compare(task: String, photo: Photo, samples: [String: [Sample]], peers: [String]) -> ProcessComparison
+    {
         let ours = samples["imgfn"] ?? []
         return ProcessComparison(
             task: task, photo: photo.id, ours: Timing(ours.map(\.ms), rss: ours.map(\.rss)),

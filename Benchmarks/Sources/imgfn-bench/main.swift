@@ -5,7 +5,7 @@ import Foundation
 import ImagePipeline
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Progress goes to stderr so stdout stays the Markdown report.
@@ -23,8 +23,9 @@ func run(_ options: Options) throws -> Bool {
 
     let tools = try resolveTools(options)
     let machine = describeMachine(tools)
-    log("\(machine.cpu), \(machine.cores) cores; ours: libvips \(machine.ourLibvips); peers: "
-        + machine.peers.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; "))
+    log(
+        "\(machine.cpu), \(machine.cores) cores; ours: libvips \(machine.ourLibvips); peers: "
+            + machine.peers.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; "))
 
     let bench = Bench(options: options, photos: photos, tools: tools, scratch: scratch)
     var report = try bench.measureAll(started: started, machine: machine)
@@ -66,15 +67,18 @@ func run(_ options: Options) throws -> Bool {
     let failed = report.gate.filter { !$0.passed }
     for check in failed {
         let again = check.remeasured.map { ", again \(String(format: "%.3f", $0))" } ?? ""
-        log("REGRESSION \(check.key): \(String(format: "%.3f", check.current))\(again) > baseline \(check.baseline) "
-            + "+ \(Int(check.tolerance * 100)) %")
+        log(
+            "REGRESSION \(check.key): \(String(format: "%.3f", check.current))\(again) > baseline \(check.baseline) "
+                + "+ \(Int(check.tolerance * 100)) %")
     }
     return !options.gate || failed.isEmpty
 }
 
 func resolveTools(_ options: Options) throws -> WholeProcess.Tools {
     func required(_ name: String) throws -> String {
-        guard let path = Spawn.which(name) else { throw BenchError("\(name) not found: run scripts/install-deps.sh --bench") }
+        guard let path = Spawn.which(name) else {
+            throw BenchError("\(name) not found: run scripts/install-deps.sh --bench")
+        }
         return path
     }
     // The real ImageMagick 6 binary: `convert` may be a wrapper script on some machines.
@@ -91,13 +95,16 @@ func resolveTools(_ options: Options) throws -> WholeProcess.Tools {
 
 func describeMachine(_ tools: WholeProcess.Tools) -> Machine {
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-    let cpu = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+    let cpu =
+        cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
         .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
     let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
-    let memKiB = meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
+    let memKiB =
+        meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
         .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Double($0) } } ?? 0
     let osRelease = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
-    let os = osRelease.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
+    let os =
+        osRelease.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
         .map { $0.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } ?? "Linux"
     var name = utsname()
     uname(&name)
@@ -106,10 +113,13 @@ func describeMachine(_ tools: WholeProcess.Tools) -> Machine {
     peers["vipsthumbnail"] = Spawn.firstLine([tools.vipsthumbnail, "--vips-version"])
     peers["imagemagick"] = tools.imagemagick.flatMap { Spawn.firstLine([$0, "-version"]) }
         .map { $0.replacingOccurrences(of: "Version: ", with: "").components(separatedBy: " https").first ?? $0 }
-    peers["pillow"] = tools.pillowPython.flatMap { Spawn.firstLine([$0, "-c", "import PIL; print('Pillow', PIL.__version__)"]) }
+    peers["pillow"] = tools.pillowPython.flatMap {
+        Spawn.firstLine([$0, "-c", "import PIL; print('Pillow', PIL.__version__)"])
+    }
     peers["djpeg"] = Spawn.firstLine([tools.djpeg, "-version"])
     return Machine(
-        cpu: cpu, cores: ProcessInfo.processInfo.activeProcessorCount, memoryGiB: (memKiB / 1_048_576 * 10).rounded() / 10,
+        cpu: cpu, cores: ProcessInfo.processInfo.activeProcessorCount,
+        memoryGiB: (memKiB / 1_048_576 * 10).rounded() / 10,
         kernel: kernel, os: os, ourLibvips: VipsRuntime.libvipsVersion, peers: peers)
 }
 
@@ -117,7 +127,7 @@ func describeMachine(_ tools: WholeProcess.Tools) -> Machine {
 func updateReadme(_ path: String, with markdown: String) throws {
     let readme = try String(contentsOfFile: path, encoding: .utf8)
     guard let start = readme.range(of: "<!-- bench:start -->"), let end = readme.range(of: "<!-- bench:end -->"),
-          start.upperBound <= end.lowerBound
+        start.upperBound <= end.lowerBound
     else { throw BenchError("README.md has no <!-- bench:start --> … <!-- bench:end --> markers") }
     let updated = readme[..<start.upperBound] + "\n" + markdown + "\n" + readme[end.lowerBound...]
     try String(updated).write(toFile: path, atomically: true, encoding: .utf8)

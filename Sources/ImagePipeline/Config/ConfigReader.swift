@@ -26,7 +26,9 @@ public final class ConfigReader {
         var list: [String] = []
     }
 
-    init(_ object: [String: JSONValue], path: String, problems: Problems, baseDirectory: String?, pattern: String? = nil) {
+    init(
+        _ object: [String: JSONValue], path: String, problems: Problems, baseDirectory: String?, pattern: String? = nil
+    ) {
         self.object = object
         self.path = path
         self.pattern = pattern ?? Self.pattern(of: path)
@@ -61,13 +63,19 @@ public final class ConfigReader {
 
     public func string(_ key: String) -> String? {
         guard let value = value(key) else { return nil }
-        guard case .string(let text) = value else { fail(key, "must be a string, not \(value.typeName)"); return nil }
+        guard case .string(let text) = value else {
+            fail(key, "must be a string, not \(value.typeName)")
+            return nil
+        }
         return text
     }
 
     public func bool(_ key: String) -> Bool? {
         guard let value = value(key) else { return nil }
-        guard case .bool(let flag) = value else { fail(key, "must be true or false, not \(value.typeName)"); return nil }
+        guard case .bool(let flag) = value else {
+            fail(key, "must be true or false, not \(value.typeName)")
+            return nil
+        }
         return flag
     }
 
@@ -94,10 +102,13 @@ public final class ConfigReader {
     }
 
     /// A string that must be one of `T`'s raw values.
-    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type = T.self) -> T? where T.RawValue == String {
+    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type = T.self) -> T?
+    where T.RawValue == String {
         guard let text = string(key) else { return nil }
         guard let choice = T(rawValue: text) else {
-            fail(key, "must be one of \(T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(text)\"")
+            fail(
+                key,
+                "must be one of \(T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(text)\"")
             return nil
         }
         return choice
@@ -105,13 +116,19 @@ public final class ConfigReader {
 
     public func object(_ key: String) -> ConfigReader? {
         guard let value = value(key) else { return nil }
-        guard case .object(let child) = value else { fail(key, "must be an object, not \(value.typeName)"); return nil }
+        guard case .object(let child) = value else {
+            fail(key, "must be an object, not \(value.typeName)")
+            return nil
+        }
         return ConfigReader(child, path: path(key), problems: problems, baseDirectory: baseDirectory)
     }
 
     public func array(_ key: String) -> [(path: String, value: JSONValue)]? {
         guard let value = value(key) else { return nil }
-        guard case .array(let items) = value else { fail(key, "must be an array, not \(value.typeName)"); return nil }
+        guard case .array(let items) = value else {
+            fail(key, "must be an array, not \(value.typeName)")
+            return nil
+        }
         return items.enumerated().map { ("\(path(key))[\($0.offset)]", $0.element) }
     }
 
@@ -155,7 +172,15 @@ public final class ConfigReader {
         var result = ""
         var inBrackets = false
         for c in path {
-            if c == "[" { inBrackets = true; result.append(c) } else if c == "]" { inBrackets = false; result.append(c) } else if !inBrackets { result.append(c) }
+            if c == "[" {
+                inBrackets = true
+                result.append(c)
+            } else if c == "]" {
+                inBrackets = false
+                result.append(c)
+            } else if !inBrackets {
+                result.append(c)
+            }
         }
         return result
     }

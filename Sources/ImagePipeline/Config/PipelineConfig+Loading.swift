@@ -2,19 +2,14 @@ import FoundationEssentials
 import ImgfnBase
 
 extension PipelineConfig {
-    /// Parses and validates a configuration document.
+    /// Parses and checks a configuration document without making its steps
+    /// (`Pipeline(json:)` does both): for callers that adjust it before building the `Pipeline`.
     /// - Parameter baseDirectory: where relative paths in it (watermark images) are resolved.
     /// - Throws: `.invalidConfig` naming every problem with its JSON path, e.g.
     ///   `derivatives[2].width: must be 1…16384, got 0; encode.webp.speed: unknown key`.
-    public static func load(
-        json: some Collection<UInt8>, registry: StepRegistry = .builtIn, baseDirectory: String? = nil
-    ) throws(ImgfnError) -> Pipeline {
-        try Pipeline(parse(json: json, baseDirectory: baseDirectory), registry: registry, baseDirectory: baseDirectory)
-    }
-
-    /// Parses and checks a configuration document without making its steps (see `load`):
-    /// for callers that adjust it before building the `Pipeline`.
-    public static func parse(json: some Collection<UInt8>, baseDirectory: String? = nil) throws(ImgfnError) -> PipelineConfig {
+    public static func parse(json: some Collection<UInt8>, baseDirectory: String? = nil) throws(ImgfnError)
+        -> PipelineConfig
+    {
         let root: JSONValue
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: Data(json))
@@ -52,13 +47,18 @@ extension PipelineConfig {
         }
         if let o = r.object("output") {
             if let bucket = o.value("bucket") {
-                if case .string(let name) = bucket, !name.isEmpty { config.output.bucket = name } else { o.fail("bucket", "must be a bucket name or null") }
+                if case .string(let name) = bucket, !name.isEmpty {
+                    config.output.bucket = name
+                } else {
+                    o.fail("bucket", "must be a bucket name or null")
+                }
             }
             if let prefix = o.string("prefix") { config.output.prefix = prefix }
             if let key = o.string("key") {
                 checkTemplate(key, variables: templateVariables, at: "key", in: o)
                 if !(key.contains("{name}") && (key.contains("{ext}") || key.contains("{format}"))) {
-                    o.fail("key", "must contain {name} and {ext} (or {format}) so every derivative file gets its own key")
+                    o.fail(
+                        "key", "must contain {name} and {ext} (or {format}) so every derivative file gets its own key")
                 }
                 config.output.key = key
             }
@@ -97,7 +97,10 @@ extension PipelineConfig {
                 if let entry = MetadataPolicy.names.first(where: { $0.0 == name }) {
                     config.metadata.insert(entry.1)
                 } else {
-                    m.fail("keep", "\"\(name)\" is not one of \(MetadataPolicy.names.map { "\"\($0.0)\"" }.joined(separator: ", "))")
+                    m.fail(
+                        "keep",
+                        "\"\(name)\" is not one of \(MetadataPolicy.names.map { "\"\($0.0)\"" }.joined(separator: ", "))"
+                    )
                 }
             }
             m.finish()
@@ -108,7 +111,9 @@ extension PipelineConfig {
 
     private static func parseDerivative(_ d: ConfigReader) -> DerivativeSpec? {
         let name = d.string("name") ?? ""
-        if name.isEmpty || name.count > 64 || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+        if name.isEmpty || name.count > 64
+            || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        {
             d.fail("name", "must be 1–64 characters of letters, digits, \"-\" or \"_\"")
         }
         let dimension = 1...maxDimension
@@ -123,10 +128,17 @@ extension PipelineConfig {
         if let names = d.strings("formats") {
             for (i, text) in names.enumerated() {
                 guard let format = OutputFormat(rawValue: text) else {
-                    d.fail("formats[\(i)]", "must be one of \(OutputFormat.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(text)\"")
+                    d.fail(
+                        "formats[\(i)]",
+                        "must be one of \(OutputFormat.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")), got \"\(text)\""
+                    )
                     continue
                 }
-                if formats.contains(format) { d.fail("formats[\(i)]", "\"\(text)\" is listed twice") } else { formats.append(format) }
+                if formats.contains(format) {
+                    d.fail("formats[\(i)]", "\"\(text)\" is listed twice")
+                } else {
+                    formats.append(format)
+                }
             }
             if names.isEmpty { d.fail("formats", "must list at least one format") }
         } else {
@@ -163,14 +175,18 @@ extension PipelineConfig {
             settings.progressive = f.bool("interlace")
             settings.compression = f.int("compression", in: 0...9)
         }
-        if format == .webp || format == .avif { settings.effort = f.int("effort", in: EncodeOptions.effortRange(for: format)) }
+        if format == .webp || format == .avif {
+            settings.effort = f.int("effort", in: EncodeOptions.effortRange(for: format))
+        }
         if format == .webp { settings.lossless = f.bool("lossless") }
         if format == .jpeg || format == .avif { settings.chromaSubsampling = f.choice("chromaSubsampling") }
         f.finish()
         return settings
     }
 
-    private static func checkTemplate(_ template: String, variables: Set<String>, at key: String, in reader: ConfigReader) {
+    private static func checkTemplate(
+        _ template: String, variables: Set<String>, at key: String, in reader: ConfigReader
+    ) {
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
             guard let close = rest[open...].firstIndex(of: "}") else {
@@ -179,7 +195,10 @@ extension PipelineConfig {
             }
             let name = String(rest[rest.index(after: open)..<close])
             if !variables.contains(name) {
-                reader.fail(key, "{\(name)} is not a variable here; use \(variables.sorted().map { "{\($0)}" }.joined(separator: ", "))")
+                reader.fail(
+                    key,
+                    "{\(name)} is not a variable here; use \(variables.sorted().map { "{\($0)}" }.joined(separator: ", "))"
+                )
             }
             rest = rest[rest.index(after: close)...]
         }

@@ -1,6 +1,6 @@
 /// The whole pipeline configuration: which uploads are processed, where and under which keys
 /// derivatives go, which derivatives are made and how they are encoded. One JSON document;
-/// `PipelineConfig.load(json:)` validates it, `PipelineConfig.default` works with no document.
+/// `Pipeline(json:)` parses and validates it, `PipelineConfig.default` works with no document.
 public struct PipelineConfig: Sendable, Equatable, Codable {
     public var source: SourceConfig
     public var output: OutputConfig
@@ -40,13 +40,17 @@ public struct SourceConfig: Sendable, Equatable, Codable {
     public var suffixes: [String]
     public var limits: DecodeLimits
 
-    public init(prefix: String = "uploads/", suffixes: [String] = SourceConfig.imageSuffixes, limits: DecodeLimits = .default) {
+    public init(
+        prefix: String = "uploads/", suffixes: [String] = SourceConfig.imageSuffixes, limits: DecodeLimits = .default
+    ) {
         self.prefix = prefix
         self.suffixes = suffixes
         self.limits = limits
     }
 
-    public static let imageSuffixes = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".heic", ".heif", ".avif"]
+    public static let imageSuffixes = [
+        ".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".heic", ".heif", ".avif",
+    ]
 }
 
 /// Where derivatives are written and how they are named.
@@ -69,7 +73,8 @@ public struct OutputConfig: Sendable, Equatable, Codable {
 
     public init(
         bucket: String? = nil, prefix: String = "derived/", key: String = "{prefix}{dir}{stem}/{name}.{ext}",
-        manifestKey: String = "{prefix}{dir}{stem}/manifest.json", failureKey: String = "{prefix}_failures/{dir}{stem}.json",
+        manifestKey: String = "{prefix}{dir}{stem}/manifest.json",
+        failureKey: String = "{prefix}_failures/{dir}{stem}.json",
         cacheControl: String = "public, max-age=31536000, immutable"
     ) {
         self.bucket = bucket

@@ -18,11 +18,14 @@ enum ImageDecoder {
         guard let format = ImageFormat.sniff(source.prefix(4096)) else {
             throw ImgfnError(
                 .unsupportedFormat,
-                "not a supported image (\(ImageFormat.describeUnsupported(source.prefix(4096)))); accepted: JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF")
+                "not a supported image (\(ImageFormat.describeUnsupported(source.prefix(4096)))); accepted: JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF"
+            )
         }
         try VipsRuntime.start()
         if format.needsHEIF { try VipsRuntime.requireHEIF() }
-        let image = try VipsImage.make(.corruptImage, "cannot read \(format.rawValue.uppercased()) header", source: source) {
+        let image = try VipsImage.make(
+            .corruptImage, "cannot read \(format.rawValue.uppercased()) header", source: source
+        ) {
             cv_image_new_from_buffer(source.base, source.count, "", failOn, $0)
         }
         let info = describe(image, format: format, bytes: source.count)
@@ -37,7 +40,8 @@ enum ImageDecoder {
         if info.framePixels > limits.maxPixels {
             throw ImgfnError(
                 .overLimit,
-                "image is \(info.width)×\(info.height) (\(megapixels(info.framePixels)) MP), over the pixel limit of \(megapixels(limits.maxPixels)) MP")
+                "image is \(info.width)×\(info.height) (\(megapixels(info.framePixels)) MP), over the pixel limit of \(megapixels(limits.maxPixels)) MP"
+            )
         }
         if info.frames > limits.maxFrames {
             throw ImgfnError(.overLimit, "image has \(info.frames) frames, over the frame limit of \(limits.maxFrames)")
@@ -47,13 +51,15 @@ enum ImageDecoder {
     static func describe(_ image: VipsImage, format: ImageFormat, bytes: Int) -> ImageInfo {
         let orientation = (1...8).contains(image.orientation) ? image.orientation : 1
         let swap = orientation >= 5
-        let bitDepth: Int = switch image.bandFormat {
-        case VIPS_FORMAT_USHORT, VIPS_FORMAT_SHORT: 16
-        case VIPS_FORMAT_UINT, VIPS_FORMAT_INT, VIPS_FORMAT_FLOAT: 32
-        case VIPS_FORMAT_DOUBLE: 64
-        default: 8
-        }
-        let space = vips_enum_nick(vips_interpretation_get_type(), Int32(image.interpretation.rawValue))
+        let bitDepth: Int =
+            switch image.bandFormat {
+            case VIPS_FORMAT_USHORT, VIPS_FORMAT_SHORT: 16
+            case VIPS_FORMAT_UINT, VIPS_FORMAT_INT, VIPS_FORMAT_FLOAT: 32
+            case VIPS_FORMAT_DOUBLE: 64
+            default: 8
+            }
+        let space =
+            vips_enum_nick(vips_interpretation_get_type(), Int32(image.interpretation.rawValue))
             .map { String(cString: $0) } ?? "unknown"
         return ImageInfo(
             format: format,
@@ -82,12 +88,13 @@ enum ImageDecoder {
     /// Its pixels are as stored, with the source's EXIF orientation kept as the `orientation`
     /// field: a resize of it comes out upright.
     static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, shrink: Int) throws(ImgfnError) -> VipsImage {
-        let options = switch (info.format, shrink) {
-        case (_, ...1): ""
-        case (.jpeg, _): "shrink=\(shrink)"
-        case (.webp, _): "scale=\(1 / Double(shrink))"
-        default: ""
-        }
+        let options =
+            switch (info.format, shrink) {
+            case (_, ...1): ""
+            case (.jpeg, _): "shrink=\(shrink)"
+            case (.webp, _): "scale=\(1 / Double(shrink))"
+            default: ""
+            }
         var image = try VipsImage.make(.corruptImage, "cannot decode", source: source) {
             cv_image_new_from_buffer(source.base, source.count, options, failOn, $0)
         }
@@ -101,7 +108,7 @@ enum ImageDecoder {
         // buffer), and a turn or flip reads rows out of that order. The EXIF orientation stays
         // on the image; each resize from it (`Resizer`, libvips' `thumbnail`) applies it after
         // shrinking, so only small images are ever turned.
-        return try Resizer.toEightBitSRGB(image).inMemory()
+        return try image.eightBitSRGB().inMemory()
     }
 
     /// The shrink-on-load factor libvips' `thumbnail` would use for a total reduction of

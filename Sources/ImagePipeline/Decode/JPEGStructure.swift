@@ -24,7 +24,11 @@ enum JPEGStructure {
         }
     }
 
-    private enum Headers { case scan(at: Int), cutShort, unusual }
+    private enum Headers {
+        case scan(at: Int)
+        case cutShort
+        case unusual
+    }
 
     /// Walks marker segments from SOI to the first SOS.
     private static func walkHeaders(_ bytes: UnsafeRawBufferPointer) -> Headers {

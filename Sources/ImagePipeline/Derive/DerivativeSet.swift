@@ -31,8 +31,9 @@ public struct DerivativeSet: Sendable {
     public var placeholder: String
     /// The most common colour, `#rrggbb`.
     public var dominantColour: String
-    /// Time spent decoding the source once and resizing every derivative from it, and then
-    /// encoding every file.
+    /// Where the time went: the one decode of the source (header included); every
+    /// derivative's resize and steps, and the preview; every file's encode.
     public var decodeMilliseconds: Double
-    public var deriveMilliseconds: Double
+    public var resizeMilliseconds: Double
+    public var encodeMilliseconds: Double
 }

@@ -20,18 +20,23 @@ extension Pipeline {
     public func derive(_ source: consuming SourceBytes, jobs: Int? = nil) throws(ImgfnError) -> DerivativeSet {
         let clock = ContinuousClock()
         let start = clock.now
+        var decoded = start
         let (info, _) = try ImageDecoder.open(source, limits: config.source.limits)
         let derivatives = config.derivatives
         var images: [VipsImage] = []
-        let placeholder: String, dominant: String
+        let placeholder: String
+        let dominant: String
         do {
             // Decode at the least shrink-on-load any derivative would get from libvips'
             // thumbnail, and resample nowhere but in each derivative's own resize: every
             // derivative starts from pixels at least as good as thumbnail's.
-            let scales = derivatives.map { $0.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight) }
+            let scales = derivatives.map {
+                $0.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight)
+            }
             let shrink = { (scale: Double) in ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)) }
             let sharedShrink = shrink(scales.max() ?? 1)
             let base = try ImageDecoder.decodeShrunk(source, info: info, shrink: sharedShrink)
+            decoded = clock.now
             _ = consume source  // the decode is in memory: nothing reads the encoded bytes again
             let shrinksOnLoad = info.format == .jpeg || info.format == .webp
             for (i, (derivative, steps)) in zip(derivatives, self.steps).enumerated() {
@@ -46,7 +51,7 @@ extension Pipeline {
             }
             (placeholder, dominant) = try Self.preview(of: base)
         }  // the decoded source is released here, before the encoders allocate theirs
-        let decodeEnd = clock.now
+        let resized = clock.now
 
         // A file its format cannot hold is left out with the reason, before any encoding: one
         // format's limit must not cost the upload every other derivative.
@@ -57,7 +62,8 @@ extension Pipeline {
             let (width, height) = (images[i].width, images[i].height)
             for format in derivative.formats {
                 if let reason = format.sizeRefusal(width: width, height: height) {
-                    omitted.append(.init(name: derivative.name, format: format, width: width, height: height, reason: reason))
+                    omitted.append(
+                        .init(name: derivative.name, format: format, width: width, height: height, reason: reason))
                     continue
                 }
                 let cost = width * height * (format == .avif ? 20 : format == .webp ? 3 : 1)
@@ -74,7 +80,8 @@ extension Pipeline {
             let derivative = derivatives[task.derivative]
             let result = Result { () throws(ImgfnError) -> EncodedImage in
                 try ImageEncoder.encode(
-                    shared.value[task.derivative], as: task.format, config.encodeOptions(for: derivative, format: task.format),
+                    shared.value[task.derivative], as: task.format,
+                    config.encodeOptions(for: derivative, format: task.format),
                     background: derivative.resize.background)
             }
             results.withLock { $0[taskIndex] = result }
@@ -83,7 +90,10 @@ extension Pipeline {
         let next = Mutex(0)
         let run = { @Sendable in
             while true {
-                let k = next.withLock { value in defer { value += 1 }; return value }
+                let k = next.withLock { value in
+                    defer { value += 1 }
+                    return value
+                }
                 guard k < order.count else { return }
                 encode(order[k])
             }
@@ -93,7 +103,8 @@ extension Pipeline {
         var files: [DerivativeSet.File] = []
         for (i, task) in tasks.enumerated() {
             switch encoded[i] {
-            case .success(let image)?: files.append(DerivativeSet.File(name: derivatives[task.derivative].name, image: image))
+            case .success(let image)?:
+                files.append(DerivativeSet.File(name: derivatives[task.derivative].name, image: image))
             case .failure(let error)?: throw error
             case nil: throw ImgfnError(.encodeFailed, "\(derivatives[task.derivative].name) was not encoded")
             }
@@ -101,7 +112,8 @@ extension Pipeline {
         let end = clock.now
         return DerivativeSet(
             source: info, files: files, omitted: omitted, placeholder: placeholder, dominantColour: dominant,
-            decodeMilliseconds: (decodeEnd - start).milliseconds, deriveMilliseconds: (end - decodeEnd).milliseconds)
+            decodeMilliseconds: (decoded - start).milliseconds, resizeMilliseconds: (resized - decoded).milliseconds,
+            encodeMilliseconds: (end - resized).milliseconds)
     }
 
     /// One derivative's pixels: resized from the shared decode, steps applied, in memory.
@@ -119,17 +131,19 @@ extension Pipeline {
             image = try Resizer.resize(.decoded(base), options: derivative.resize)
         }
         let context = StepContext(background: derivative.resize.background, derivative: derivative.name)
-        for step in steps { image = try Resizer.toEightBitSRGB(step.apply(to: image, context: context)) }
+        for step in steps { image = try step.apply(to: image, context: context).eightBitSRGB() }
         return try image.inMemory()
     }
 
     /// A 16-px-wide WebP data URI and the dominant colour, from the decoded base.
     static func preview(of base: VipsImage) throws(ImgfnError) -> (String, String) {
-        let tiny = try Resizer.resize(.decoded(base), options: ResizeOptions(width: 16, height: 16)).flattened(onto: .white)
+        let tiny = try Resizer.resize(.decoded(base), options: ResizeOptions(width: 16, height: 16)).flattened(
+            onto: .white)
         let webp = try ImageEncoder.encode(tiny, as: .webp, EncodeOptions(quality: 50), background: .white)
         let uri = "data:image/webp;base64," + Data(webp.bytes).base64EncodedString()
         let sample = try PixelBuffer(
-            Resizer.resize(.decoded(base), options: ResizeOptions(width: 64, height: 64)).flattened(onto: .white).srgb())
+            Resizer.resize(.decoded(base), options: ResizeOptions(width: 64, height: 64)).flattened(onto: .white).srgb()
+        )
         return (uri, sample.dominantColour)
     }
 }
@@ -141,7 +155,9 @@ extension PixelBuffer {
         var counts = [Int](repeating: 0, count: 4096)
         var sums = [(Int, Int, Int)](repeating: (0, 0, 0), count: 4096)
         for p in stride(from: 0, to: pixels.count - bands + 1, by: bands) {
-            let r = Int(pixels[p]), g = Int(pixels[p + 1]), b = Int(pixels[p + 2])
+            let r = Int(pixels[p])
+            let g = Int(pixels[p + 1])
+            let b = Int(pixels[p + 2])
             let bin = (r >> 4) << 8 | (g >> 4) << 4 | b >> 4
             counts[bin] += 1
             sums[bin].0 += r
@@ -165,4 +181,3 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
-

@@ -10,15 +10,30 @@ public struct Pipeline: Sendable {
     /// changed configuration re-derives and an unchanged one can skip.
     public let configHash: String
 
-    /// Validates a configuration built in code (JSON documents go through `PipelineConfig.load`).
+    /// Parses and validates a configuration document and makes its steps.
+    /// - Parameter baseDirectory: where relative paths in it (watermark images) are resolved.
+    /// - Throws: `.invalidConfig` naming every problem with its JSON path (see `PipelineConfig.parse`).
+    public init(
+        json: some Collection<UInt8>, registry: StepRegistry = .builtIn, baseDirectory: String? = nil
+    ) throws(ImgfnError) {
+        try self.init(
+            PipelineConfig.parse(json: json, baseDirectory: baseDirectory), registry: registry,
+            baseDirectory: baseDirectory)
+    }
+
+    /// Validates a configuration built in code (JSON documents go through `init(json:)`).
     /// - Throws: `.invalidConfig` naming every problem with its path.
-    public init(_ config: PipelineConfig, registry: StepRegistry = .builtIn, baseDirectory: String? = nil) throws(ImgfnError) {
+    public init(_ config: PipelineConfig, registry: StepRegistry = .builtIn, baseDirectory: String? = nil)
+        throws(ImgfnError)
+    {
         let problems = ConfigReader.Problems()
         var steps: [[any PipelineStep]] = []
         if config.derivatives.isEmpty { problems.list.append("derivatives: must list at least one derivative") }
         if let loop = Self.recursionProblem(config) { problems.list.append(loop) }
         for (i, derivative) in config.derivatives.enumerated() {
-            if derivative.formats.isEmpty { problems.list.append("derivatives[\(i)].formats: must list at least one format") }
+            if derivative.formats.isEmpty {
+                problems.list.append("derivatives[\(i)].formats: must list at least one format")
+            }
             do { try derivative.resize.validate() } catch {
                 problems.list.append("derivatives[\(i)]: \(error.message)")
             }
@@ -26,7 +41,8 @@ public struct Pipeline: Sendable {
             for (j, spec) in derivative.steps.enumerated() {
                 let path = "derivatives[\(i)].steps[\(j)]"
                 guard let type = registry.type(for: spec.op) else {
-                    problems.list.append("\(path).op: unknown step \"\(spec.op)\"; known: \(registry.ops.joined(separator: ", "))")
+                    problems.list.append(
+                        "\(path).op: unknown step \"\(spec.op)\"; known: \(registry.ops.joined(separator: ", "))")
                     continue
                 }
                 let reader = ConfigReader(
@@ -54,15 +70,20 @@ public struct Pipeline: Sendable {
         guard config.output.bucket == nil else { return nil }
         let source = config.source.prefix
         if source.isEmpty {
-            return "source.prefix: must not be empty when output.bucket is null: derivatives in the source bucket would be inputs again; set a source prefix (e.g. \"uploads/\") or an output bucket"
+            return
+                "source.prefix: must not be empty when output.bucket is null: derivatives in the source bucket would be inputs again; set a source prefix (e.g. \"uploads/\") or an output bucket"
         }
         let output = config.output.prefix
-        for (name, template) in [("key", config.output.key), ("manifestKey", config.output.manifestKey), ("failureKey", config.output.failureKey)] {
+        for (name, template) in [
+            ("key", config.output.key), ("manifestKey", config.output.manifestKey),
+            ("failureKey", config.output.failureKey),
+        ] {
             // The fixed start of the template, where {prefix} is the output prefix.
             var fixed = template.replacing("{prefix}", with: output)
             if let brace = fixed.firstIndex(of: "{") { fixed = String(fixed[..<brace]) }
             if fixed.hasPrefix(source) || source.hasPrefix(fixed) {
-                return "output.\(name): keys starting \"\(fixed)\" can fall under source.prefix \"\(source)\" in the same bucket, so derivatives would be derived again; use an output prefix outside it or an output bucket"
+                return
+                    "output.\(name): keys starting \"\(fixed)\" can fall under source.prefix \"\(source)\" in the same bucket, so derivatives would be derived again; use an output prefix outside it or an output bucket"
             }
         }
         return nil

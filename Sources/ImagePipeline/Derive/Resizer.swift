@@ -57,7 +57,8 @@ enum Resizer {
                 width: Swift.max(1, Int((Double(input.orientedWidth) * scale).rounded())),
                 height: Swift.max(1, Int((Double(input.orientedHeight) * scale).rounded())),
                 size: VIPS_SIZE_BOTH)
-            let cropWidth = Swift.min(width, image.width), cropHeight = Swift.min(height, image.height)
+            let cropWidth = Swift.min(width, image.width)
+            let cropHeight = Swift.min(height, image.height)
             let (x, y) = options.gravity.anchor
             return try image.cropped(
                 left: Int((Double(image.width - cropWidth) * x).rounded()),
@@ -79,7 +80,8 @@ enum Resizer {
             let top = Int((Double(height - image.height) * y).rounded())
             let background = padding(for: image, colour: options.background)
             return try image.derive("pad") {
-                cv_embed($0, $1, Int32(left), Int32(top), Int32(width), Int32(height), background, Int32(background.count))
+                cv_embed(
+                    $0, $1, Int32(left), Int32(top), Int32(width), Int32(height), background, Int32(background.count))
             }
         }
     }
@@ -103,24 +105,7 @@ enum Resizer {
         case .decoded(let decoded):
             image = try decoded.derive("resize") { cv_thumbnail_image($0, $1, Int32(width), Int32(height), size, crop) }
         }
-        return try toEightBitSRGB(image)
-    }
-
-    /// 16-bit, CMYK (when no profile converted it already), Lab and other spaces become 8-bit
-    /// sRGB; grey stays grey.
-    static func toEightBitSRGB(_ image: VipsImage) throws(ImgfnError) -> VipsImage {
-        let target: VipsInterpretation = switch image.interpretation {
-        case VIPS_INTERPRETATION_B_W, VIPS_INTERPRETATION_GREY16: VIPS_INTERPRETATION_B_W
-        default: VIPS_INTERPRETATION_sRGB
-        }
-        var result = image
-        if image.interpretation != target {
-            result = try image.derive("convert to sRGB") { cv_colourspace($0, $1, target) }
-        }
-        if result.bandFormat != VIPS_FORMAT_UCHAR {
-            result = try result.derive("convert to 8 bits") { cv_cast($0, $1, VIPS_FORMAT_UCHAR) }
-        }
-        return result
+        return try image.eightBitSRGB()
     }
 
     /// Background pixel for padding: the colour (as grey for one- and two-band images), with
@@ -150,10 +135,11 @@ extension ResizeOptions {
         case (let x?, nil): scale = x
         case (nil, let y?): scale = y
         case (let x?, let y?):
-            scale = switch fit {
-            case .inside, .contain: Swift.min(x, y)
-            case .cover, .fill: Swift.max(x, y)
-            }
+            scale =
+                switch fit {
+                case .inside, .contain: Swift.min(x, y)
+                case .cover, .fill: Swift.max(x, y)
+                }
         case (nil, nil): scale = 1
         }
         return enlarge ? scale : Swift.min(scale, 1)

@@ -41,13 +41,14 @@ public enum OutputFormat: String, Sendable, Codable, CaseIterable {
 
     /// The output format that keeps an input's format when it is one we write, else JPEG.
     public init(matching input: ImageFormat) {
-        self = switch input {
-        case .jpeg: .jpeg
-        case .png: .png
-        case .webp: .webp
-        case .avif: .avif
-        case .gif, .tiff, .heic: .jpeg
-        }
+        self =
+            switch input {
+            case .jpeg: .jpeg
+            case .png: .png
+            case .webp: .webp
+            case .avif: .avif
+            case .gif, .tiff, .heic: .jpeg
+            }
     }
 }
 
@@ -72,9 +73,11 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
     /// leaks into published files, and the files are smaller.
     public var metadata: MetadataPolicy
 
-    public init(format: OutputFormat? = nil, quality: Int? = nil, progressive: Bool = false, effort: Int? = nil,
-                lossless: Bool = false, chromaSubsampling: ChromaSubsampling = .auto, compression: Int = 6,
-                metadata: MetadataPolicy = .none) {
+    public init(
+        format: OutputFormat? = nil, quality: Int? = nil, progressive: Bool = false, effort: Int? = nil,
+        lossless: Bool = false, chromaSubsampling: ChromaSubsampling = .auto, compression: Int = 6,
+        metadata: MetadataPolicy = .none
+    ) {
         self.format = format
         self.quality = quality
         self.progressive = progressive
@@ -110,7 +113,8 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
         if let effort, !effortRange.contains(effort) {
             throw ImgfnError(
                 .invalidOptions,
-                "effort for \(format.rawValue) must be \(effortRange.lowerBound)…\(effortRange.upperBound), got \(effort)")
+                "effort for \(format.rawValue) must be \(effortRange.lowerBound)…\(effortRange.upperBound), got \(effort)"
+            )
         }
     }
 }

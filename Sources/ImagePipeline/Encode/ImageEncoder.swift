@@ -23,33 +23,39 @@ enum ImageEncoder {
         var image = image
         if image.hasAlpha && !format.supportsAlpha {
             let c = background
-            image = try image.derive("flatten alpha") { cv_flatten($0, $1, Double(c.red), Double(c.green), Double(c.blue)) }
+            image = try image.derive("flatten alpha") {
+                cv_flatten($0, $1, Double(c.red), Double(c.green), Double(c.blue))
+            }
         }
         let policy = options.metadata
         if policy != .none && policy != .all { image = try keeping(policy, of: image) }
         let quality = Int32(options.quality ?? EncodeOptions.defaultQuality(for: format))
         let strip: gboolean = policy == .none ? 1 : 0
         let progressive: gboolean = options.progressive ? 1 : 0
-        let subsample = switch options.chromaSubsampling {
-        case .auto: VIPS_FOREIGN_SUBSAMPLE_AUTO
-        case .on: VIPS_FOREIGN_SUBSAMPLE_ON
-        case .off: VIPS_FOREIGN_SUBSAMPLE_OFF
-        }
+        let subsample =
+            switch options.chromaSubsampling {
+            case .auto: VIPS_FOREIGN_SUBSAMPLE_AUTO
+            case .on: VIPS_FOREIGN_SUBSAMPLE_ON
+            case .off: VIPS_FOREIGN_SUBSAMPLE_OFF
+            }
         var buffer: UnsafeMutableRawPointer?
         var length = 0
-        let status: Int32 = switch format {
-        case .jpeg:
-            cv_jpegsave_buffer(image.pointer, &buffer, &length, quality, progressive, strip, subsample)
-        case .png:
-            cv_pngsave_buffer(image.pointer, &buffer, &length, Int32(options.compression), progressive, strip)
-        case .webp:
-            cv_webpsave_buffer(
-                image.pointer, &buffer, &length, quality, Int32(options.effort ?? 4), options.lossless ? 1 : 0, strip)
-        case .avif:
-            cv_heifsave_buffer(
-                image.pointer, &buffer, &length, quality, Int32(options.effort ?? 4), VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
-                strip, subsample)
-        }
+        let status: Int32 =
+            switch format {
+            case .jpeg:
+                cv_jpegsave_buffer(image.pointer, &buffer, &length, quality, progressive, strip, subsample)
+            case .png:
+                cv_pngsave_buffer(image.pointer, &buffer, &length, Int32(options.compression), progressive, strip)
+            case .webp:
+                cv_webpsave_buffer(
+                    image.pointer, &buffer, &length, quality, Int32(options.effort ?? 4), options.lossless ? 1 : 0,
+                    strip)
+            case .avif:
+                cv_heifsave_buffer(
+                    image.pointer, &buffer, &length, quality, Int32(options.effort ?? 4),
+                    VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
+                    strip, subsample)
+            }
         guard status == 0, let buffer else {
             if let buffer { g_free(buffer) }
             let reason = VipsError.take()

@@ -5,7 +5,8 @@
 /// header, and the RIFF size fixed. The image data is not touched.
 enum WebPContainer {
     static func removingMetadata(_ bytes: [UInt8]) -> [UInt8] {
-        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WEBP".utf8) else {
+        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WEBP".utf8)
+        else {
             return bytes
         }
         let dropped: [[UInt8]] = [Array("EXIF".utf8), Array("XMP ".utf8), Array("ICCP".utf8)]

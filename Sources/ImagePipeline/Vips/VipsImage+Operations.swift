@@ -13,19 +13,21 @@ extension VipsImage {
     public func cropped(left: Int, top: Int, width: Int, height: Int) throws(ImgfnError) -> VipsImage {
         guard left >= 0, top >= 0, width > 0, height > 0, left + width <= self.width, top + height <= self.height else {
             throw ImgfnError(
-                .invalidOptions, "crop \(width)×\(height) at \(left),\(top) is outside the \(self.width)×\(self.height) image")
+                .invalidOptions,
+                "crop \(width)×\(height) at \(left),\(top) is outside the \(self.width)×\(self.height) image")
         }
         return try derive("crop") { cv_extract_area($0, $1, Int32(left), Int32(top), Int32(width), Int32(height)) }
     }
 
     /// Rotated clockwise by a multiple of 90°.
     public func rotated(quarterTurns: Int) throws(ImgfnError) -> VipsImage {
-        let angle = switch ((quarterTurns % 4) + 4) % 4 {
-        case 1: VIPS_ANGLE_D90
-        case 2: VIPS_ANGLE_D180
-        case 3: VIPS_ANGLE_D270
-        default: VIPS_ANGLE_D0
-        }
+        let angle =
+            switch ((quarterTurns % 4) + 4) % 4 {
+            case 1: VIPS_ANGLE_D90
+            case 2: VIPS_ANGLE_D180
+            case 3: VIPS_ANGLE_D270
+            default: VIPS_ANGLE_D0
+            }
         return try derive("rotate") { cv_rot($0, $1, angle) }
     }
 
@@ -36,7 +38,7 @@ extension VipsImage {
 
     public func sharpened(sigma: Double) throws(ImgfnError) -> VipsImage {
         let sharpened = try derive("sharpen") { cv_sharpen($0, $1, sigma) }
-        return try Resizer.toEightBitSRGB(sharpened)
+        return try sharpened.eightBitSRGB()
     }
 
     public func blurred(sigma: Double) throws(ImgfnError) -> VipsImage {
@@ -50,13 +52,16 @@ extension VipsImage {
 
     /// sRGB colour bands (grey is expanded), alpha kept.
     public func srgb() throws(ImgfnError) -> VipsImage {
-        interpretation == VIPS_INTERPRETATION_sRGB ? self : try derive("convert to sRGB") { cv_colourspace($0, $1, VIPS_INTERPRETATION_sRGB) }
+        interpretation == VIPS_INTERPRETATION_sRGB
+            ? self : try derive("convert to sRGB") { cv_colourspace($0, $1, VIPS_INTERPRETATION_sRGB) }
     }
 
     /// Alpha removed by blending onto `colour`.
     public func flattened(onto colour: RGBColour) throws(ImgfnError) -> VipsImage {
         guard hasAlpha else { return self }
-        return try derive("flatten") { cv_flatten($0, $1, Double(colour.red), Double(colour.green), Double(colour.blue)) }
+        return try derive("flatten") {
+            cv_flatten($0, $1, Double(colour.red), Double(colour.green), Double(colour.blue))
+        }
     }
 
     /// Each band multiplied by `multiply` and offset by `add` (one value per band, or one for
@@ -76,14 +81,5 @@ extension VipsImage {
     /// `overlay` drawn over this image with its top-left corner at (`x`, `y`).
     public func composited(with overlay: VipsImage, x: Int, y: Int) throws(ImgfnError) -> VipsImage {
         try derive("composite") { cv_composite2($0, overlay.pointer, $1, Int32(x), Int32(y)) }
-    }
-
-    /// Decodes a whole image (e.g. a watermark PNG) into memory: 8-bit sRGB, upright, at full
-    /// size. Unlike the lazy images a pipeline passes along, the result can be read any number
-    /// of times.
-    public static func decode(_ bytes: SourceBytes, limits: DecodeLimits = .default) throws(ImgfnError) -> VipsImage {
-        let (info, _) = try ImageDecoder.open(bytes, limits: limits)
-        let options = ResizeOptions(width: info.orientedWidth, height: info.orientedHeight)
-        return try Resizer.resize(bytes, info: info, options: options).inMemory()
     }
 }

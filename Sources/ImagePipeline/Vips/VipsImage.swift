@@ -36,7 +36,8 @@ public final class VipsImage {
     /// A new image made from this one; the source buffer stays alive with it.
     func derive(
         _ context: String, code: ImgfnError.Code = .corruptImage,
-        _ body: (UnsafeMutablePointer<CVips._VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<CVips._VipsImage>?>) -> Int32
+        _ body: (UnsafeMutablePointer<CVips._VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<CVips._VipsImage>?>)
+            -> Int32
     ) throws(ImgfnError) -> VipsImage {
         try VipsImage.make(code, context, source: source) { body(pointer, $0) }
     }

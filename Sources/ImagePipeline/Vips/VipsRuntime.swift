@@ -2,9 +2,9 @@ import CVips
 import ImgfnBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// libvips' process-wide state: started once, thread-safely, on first use.
@@ -96,7 +96,8 @@ public enum VipsRuntime {
     private static let heifResult: Result<Void, ImgfnError> = {
         if g_type_from_name("VipsForeignLoadHeifBuffer") != 0 { return .success(()) }
         guard let module = moduleDirectory.map({ $0 + "/vips-heif.so" }) else {
-            return .failure(ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: libvips module directory not found"))
+            return .failure(
+                ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: libvips module directory not found"))
         }
         // What GModule does, without linking GModule (single-file libvips builds do not export
         // it): open the module and run its `g_module_check_init`, which registers the loader
@@ -107,7 +108,8 @@ public enum VipsRuntime {
         }
         typealias CheckInit = @convention(c) (UnsafeMutableRawPointer?) -> UnsafePointer<CChar>?
         guard let symbol = dlsym(handle, "g_module_check_init") else {
-            return .failure(ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) is not a libvips module"))
+            return .failure(
+                ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) is not a libvips module"))
         }
         if let failure = unsafeBitCast(symbol, to: CheckInit.self)(nil) {
             return .failure(ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(String(cString: failure))"))
@@ -116,7 +118,8 @@ public enum VipsRuntime {
         // (VipsForeignLoad, blocked): unblock the HEIF loader again now that it exists.
         vips_operation_block_set("VipsForeignLoadHeif", 0)
         guard g_type_from_name("VipsForeignLoadHeifBuffer") != 0 else {
-            return .failure(ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) registered no loader"))
+            return .failure(
+                ImgfnError(.vipsUnavailable, "HEIF/AVIF support unavailable: \(module) registered no loader"))
         }
         return .success(())
     }()
@@ -127,13 +130,17 @@ public enum VipsRuntime {
     /// pointed nowhere.)
     static var moduleDirectory: String? {
         if let dir = getenv("IMGFN_VIPS_MODULE_DIR") { return String(cString: dir) }
-        guard let maps = try? SourceBytes.read(fileDescriptor: open("/proc/self/maps", O_RDONLY | O_CLOEXEC), maxBytes: 16 << 20, closing: true)
+        guard
+            let maps = try? SourceBytes.read(
+                fileDescriptor: open("/proc/self/maps", O_RDONLY | O_CLOEXEC), maxBytes: 16 << 20, closing: true)
         else { return nil }
         let text = maps.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         for line in text.split(separator: "\n") {
             guard let start = line.firstIndex(of: "/") else { continue }
             let path = line[start...]
-            guard let slash = path.lastIndex(of: "/"), path[path.index(after: slash)...].hasPrefix("libvips.so") else { continue }
+            guard let slash = path.lastIndex(of: "/"), path[path.index(after: slash)...].hasPrefix("libvips.so") else {
+                continue
+            }
             return "\(path[..<slash])/vips-modules-\(vips_version(0)).\(vips_version(1))"
         }
         return nil

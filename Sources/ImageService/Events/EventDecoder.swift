@@ -26,19 +26,23 @@ public enum EventDecoder {
             if first?["eventSource"]?.string == "aws:sqs" || first?["body"] != nil {
                 return DecodedEvent(source: .sqs, records: records.map(sqsRecord))
             }
-            return DecodedEvent(source: .s3, records: try records.map { (record) throws(ImgfnError) in
-                DecodedEvent.Record(messageId: nil, content: try s3Record(record))
-            })
+            return DecodedEvent(
+                source: .s3,
+                records: try records.map { (record) throws(ImgfnError) in
+                    DecodedEvent.Record(messageId: nil, content: try s3Record(record))
+                })
         }
         if object["Type"]?.string == "Notification", let message = object["Message"]?.string {
             // SNS envelope (S3 → SNS → SQS delivers this as the SQS body): the S3 event is its message.
             return try decode(Array(message.utf8))
         }
         if object["detail-type"] != nil {
-            return DecodedEvent(source: .eventBridge, records: [DecodedEvent.Record(messageId: nil, content: try eventBridge(object))])
+            return DecodedEvent(
+                source: .eventBridge, records: [DecodedEvent.Record(messageId: nil, content: try eventBridge(object))])
         }
         if object["Event"]?.string == "s3:TestEvent" {
-            return DecodedEvent(source: .s3, records: [DecodedEvent.Record(messageId: nil, content: .skipped("s3:TestEvent"))])
+            return DecodedEvent(
+                source: .s3, records: [DecodedEvent.Record(messageId: nil, content: .skipped("s3:TestEvent"))])
         }
         throw ImgfnError(
             .invalidEvent, "unknown event shape (keys: \(object.keys.sorted().prefix(8).joined(separator: ", ")))")
@@ -56,7 +60,8 @@ public enum EventDecoder {
             guard inner.records.count == 1 else {
                 if inner.records.isEmpty { return DecodedEvent.Record(messageId: id, content: .skipped("no records")) }
                 return DecodedEvent.Record(
-                    messageId: id, content: .invalid("SQS message carries \(inner.records.count) records; expected one"))
+                    messageId: id, content: .invalid("SQS message carries \(inner.records.count) records; expected one")
+                )
             }
             return DecodedEvent.Record(messageId: id, content: inner.records[0].content)
         } catch {
@@ -80,8 +85,12 @@ public enum EventDecoder {
         else {
             throw ImgfnError(.invalidEvent, "S3 record lacks s3.bucket.name or s3.object.key")
         }
-        guard name.hasPrefix("ObjectCreated:") else { return .skipped("event \(name.isEmpty ? "(unnamed)" : name) is not an object creation") }
-        guard let key = formDecoded(rawKey) else { throw ImgfnError(.invalidEvent, "S3 record key \"\(rawKey)\" is not form-encoded") }
+        guard name.hasPrefix("ObjectCreated:") else {
+            return .skipped("event \(name.isEmpty ? "(unnamed)" : name) is not an object creation")
+        }
+        guard let key = formDecoded(rawKey) else {
+            throw ImgfnError(.invalidEvent, "S3 record key \"\(rawKey)\" is not form-encoded")
+        }
         let created = ObjectCreated(
             bucket: bucket, key: key, size: item["size"]?.int, etag: item["eTag"]?.string.map(unquoted),
             versionId: item["versionId"]?.string, sequencer: item["sequencer"]?.string,
@@ -118,7 +127,8 @@ public enum EventDecoder {
             switch byte {
             case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) else { return nil }
+                guard utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16)
+                else { return nil }
                 bytes.append(value)
                 utf8 = utf8.dropFirst(2)
             default: bytes.append(byte)

@@ -5,17 +5,29 @@ import ImagePipeline
 /// events`, tests and local runs.
 public enum EventSamples {
     public enum Shape: String, Sendable, CaseIterable {
-        case s3Put = "s3-put", sqs, snsSqs = "sns-sqs", eventBridge = "eventbridge", s3Test = "s3-test", s3Delete = "s3-delete"
+        case s3Put = "s3-put"
+        case sqs
+        case snsSqs = "sns-sqs"
+        case eventBridge = "eventbridge"
+        case s3Test = "s3-test"
+        case s3Delete = "s3-delete"
     }
 
-    public static func make(_ shape: Shape, bucket: String, key: String, size: Int, etag: String = "0123456789abcdef0123456789abcdef") -> String {
+    public static func make(
+        _ shape: Shape, bucket: String, key: String, size: Int, etag: String = "0123456789abcdef0123456789abcdef"
+    ) -> String {
         switch shape {
         case .s3Put: return s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectCreated:Put")
-        case .s3Delete: return s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectRemoved:Delete")
+        case .s3Delete:
+            return s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectRemoved:Delete")
         case .s3Test:
-            return json(["Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-25T10:00:00.000Z", "Bucket": bucket,
-                         "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"])
-        case .sqs: return sqs([s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectCreated:Put")])
+            return json([
+                "Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-25T10:00:00.000Z", "Bucket": bucket,
+                "RequestId": "5582815E1AEA5ADF",
+                "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE",
+            ])
+        case .sqs:
+            return sqs([s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectCreated:Put")])
         case .snsSqs:
             let sns = json([
                 "Type": "Notification", "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
@@ -39,27 +51,36 @@ public enum EventSamples {
     }
 
     static func s3Notification(bucket: String, key: String, size: Int, etag: String, name: String) -> String {
-        json(["Records": [[
-            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-25T10:00:00.000Z",
-            "eventName": name, "userIdentity": ["principalId": "EXAMPLE"],
-            "s3": [
-                "s3SchemaVersion": "1.0", "configurationId": "imgfn",
-                "bucket": ["name": bucket, "arn": "arn:aws:s3:::\(bucket)"] as [String: Any],
-                "object": ["key": formEncoded(key), "size": size, "eTag": etag, "sequencer": "0A1B2C3D4E5F678901"] as [String: Any],
-            ] as [String: Any],
-        ] as [String: Any]]])
+        json([
+            "Records": [
+                [
+                    "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                    "eventTime": "2026-11-25T10:00:00.000Z",
+                    "eventName": name, "userIdentity": ["principalId": "EXAMPLE"],
+                    "s3": [
+                        "s3SchemaVersion": "1.0", "configurationId": "imgfn",
+                        "bucket": ["name": bucket, "arn": "arn:aws:s3:::\(bucket)"] as [String: Any],
+                        "object": [
+                            "key": formEncoded(key), "size": size, "eTag": etag, "sequencer": "0A1B2C3D4E5F678901",
+                        ] as [String: Any],
+                    ] as [String: Any],
+                ] as [String: Any]
+            ]
+        ])
     }
 
     /// An SQS batch, one message per body.
     public static func sqs(_ bodies: [String]) -> String {
-        json(["Records": bodies.enumerated().map { index, body -> [String: Any] in
-            [
-                "messageId": "msg-\(index + 1)", "receiptHandle": "AQEB-\(index + 1)", "body": body,
-                "attributes": ["ApproximateReceiveCount": "1", "SentTimestamp": "1764064800000"],
-                "messageAttributes": [String: Any](), "md5OfBody": "", "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:imgfn-uploads", "awsRegion": "us-east-1",
-            ]
-        }])
+        json([
+            "Records": bodies.enumerated().map { index, body -> [String: Any] in
+                [
+                    "messageId": "msg-\(index + 1)", "receiptHandle": "AQEB-\(index + 1)", "body": body,
+                    "attributes": ["ApproximateReceiveCount": "1", "SentTimestamp": "1764064800000"],
+                    "messageAttributes": [String: Any](), "md5OfBody": "", "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:imgfn-uploads", "awsRegion": "us-east-1",
+                ]
+            }
+        ])
     }
 
     /// The form encoding S3 applies to keys in notifications: unreserved characters and `/`
@@ -68,7 +89,8 @@ public enum EventSamples {
         var out = ""
         for byte in key.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "/"):
                 out.append(Character(Unicode.Scalar(byte)))
             case UInt8(ascii: " "): out.append("+")

@@ -1,3 +1,7 @@
+// ImageService — the service layer (layer 3). Events in (Events/), one handler that turns each
+// record into a stored derivative set (Handler/), and where and how sets are stored: output
+// keys, the manifest, the filesystem store (Storage/). It knows nothing of which shell runs it.
+
 import FoundationEssentials
 import ImagePipeline
 import ImgfnBase
@@ -30,10 +34,12 @@ public struct Handler: Sendable {
         var results: [RecordResult] = []
         for record in event.records {
             guard shouldContinue() else {
-                results.append(RecordResult(
-                    messageId: record.messageId, bucket: nil, key: nil,
-                    outcome: .failed(transient: true, code: "deadline", reason: "not started: the invocation deadline is near"),
-                    metrics: .init()))
+                results.append(
+                    RecordResult(
+                        messageId: record.messageId, bucket: nil, key: nil,
+                        outcome: .failed(
+                            transient: true, code: .deadline, reason: "not started: the invocation deadline is near"),
+                        metrics: .init()))
                 continue
             }
             switch record.content {
@@ -42,11 +48,14 @@ public struct Handler: Sendable {
                 result.messageId = record.messageId
                 results.append(result)
             case .skipped(let reason):
-                results.append(RecordResult(messageId: record.messageId, outcome: .skipped(reason: reason), metrics: .init()))
+                results.append(
+                    RecordResult(messageId: record.messageId, outcome: .skipped(reason: reason), metrics: .init()))
             case .invalid(let reason):
-                results.append(RecordResult(
-                    messageId: record.messageId, outcome: .failed(transient: false, code: "invalidEvent", reason: reason),
-                    metrics: .init()))
+                results.append(
+                    RecordResult(
+                        messageId: record.messageId,
+                        outcome: .failed(transient: false, code: .invalidEvent, reason: reason),
+                        metrics: .init()))
             }
         }
         return results
@@ -64,17 +73,21 @@ public struct Handler: Sendable {
         let output = store(config.output.bucket ?? object.bucket)
         let keys = OutputKeys(sourceKey: object.key, sourcePrefix: config.source.prefix, output: config.output)
         let clock = ContinuousClock()
-        do {
+        do throws(ImgfnError) {
             if let size = object.size, size > config.source.limits.maxBytes {
-                throw ImgfnError(.overLimit, "object is \(size) bytes, over the byte limit of \(config.source.limits.maxBytes)")
+                throw ImgfnError(
+                    .overLimit, "object is \(size) bytes, over the byte limit of \(config.source.limits.maxBytes)")
             }
             let start = clock.now
             guard let head = try await source.head(object.key) else {
                 throw ImgfnError(.notFound, "no object \(object.key) in \(object.bucket)")
             }
-            if head.attributes.metadata["derived-by"] == "imgfn" { return result(.skipped(reason: "made by imgfn (derived-by metadata)")) }
+            if DerivedBy.marks(head.attributes.metadata) {
+                return result(.skipped(reason: "made by imgfn (derived-by metadata)"))
+            }
             if try await alreadyDerived(head, manifestKey: keys.manifestKey, in: output) {
-                return result(.skipped(reason: "already derived for this version and configuration (\(keys.manifestKey))"))
+                return result(
+                    .skipped(reason: "already derived for this version and configuration (\(keys.manifestKey))"))
             }
             let fetched = try await source.get(object.key, maxBytes: config.source.limits.maxBytes)
             let fetchEnd = clock.now
@@ -85,27 +98,31 @@ public struct Handler: Sendable {
             // The last reference: the pipeline frees the source once it is decoded.
             let set = try pipeline.derive(consume bytes, jobs: jobs)
             metrics.decodeMilliseconds = set.decodeMilliseconds
-            metrics.deriveMilliseconds = set.deriveMilliseconds
+            metrics.deriveMilliseconds = set.resizeMilliseconds
+            metrics.encodeMilliseconds = set.encodeMilliseconds
             let storeStart = clock.now
             let manifest = try await set.store(
                 in: output, sourceKey: object.key, etag: fetchedInfo.etag ?? head.etag,
                 versionId: fetchedInfo.versionId ?? object.versionId, pipeline: pipeline)
             metrics.storeMilliseconds = (clock.now - storeStart).milliseconds
             metrics.bytesOut = manifest.derivatives.reduce(0) { $0 + $1.bytes }
-            return result(.ok(
-                files: manifest.derivatives.count, manifestKey: keys.manifestKey, omitted: set.omitted.map(\.summary)))
+            return result(
+                .ok(
+                    files: manifest.derivatives.count, manifestKey: keys.manifestKey,
+                    omitted: set.omitted.map(\.summary)))
         } catch {
-            let error = error as? ImgfnError ?? ImgfnError(.storeUnavailable, "\(error)")
             let transient = error.code.isTransient
             if !transient { await recordFailure(error, object: object, key: keys.failureKey, in: output) }
-            return result(.failed(transient: transient, code: "\(error.code)", reason: error.message))
+            return result(.failed(transient: transient, code: error.code, reason: error.message))
         }
     }
 
     /// Why `object` is not an input, or nil when it is.
     func filterReason(_ object: ObjectCreated) -> String? {
         let config = pipeline.config
-        if !object.key.hasPrefix(config.source.prefix) { return "not under the source prefix \"\(config.source.prefix)\"" }
+        if !object.key.hasPrefix(config.source.prefix) {
+            return "not under the source prefix \"\(config.source.prefix)\""
+        }
         let sameBucket = config.output.bucket == nil || config.output.bucket == object.bucket
         if sameBucket && !config.output.prefix.isEmpty && object.key.hasPrefix(config.output.prefix) {
             return "under the output prefix \"\(config.output.prefix)\": a derivative"
@@ -119,10 +136,13 @@ public struct Handler: Sendable {
 
     /// A manifest for the same source version (ETag, and version ID when known) and the same
     /// configuration already exists.
-    func alreadyDerived(_ head: ObjectInfo, manifestKey: String, in store: any BlobStore) async throws(ImgfnError) -> Bool {
+    func alreadyDerived(_ head: ObjectInfo, manifestKey: String, in store: any BlobStore) async throws(ImgfnError)
+        -> Bool
+    {
         guard try await store.head(manifestKey) != nil else { return false }
         let stored = try await store.get(manifestKey, maxBytes: 1 << 20)
-        guard let manifest = stored.bytes.withUnsafeBytes({ try? JSONDecoder().decode(Manifest.self, from: Data($0)) }) else {
+        guard let manifest = stored.bytes.withUnsafeBytes({ try? JSONDecoder().decode(Manifest.self, from: Data($0)) })
+        else {
             return false
         }
         return manifest.configHash == pipeline.configHash
@@ -138,13 +158,15 @@ public struct Handler: Sendable {
             var configHash: String, eventTime: String?
         }
         let record = Record(
-            bucket: object.bucket, key: object.key, etag: object.etag, versionId: object.versionId, code: "\(error.code)",
+            bucket: object.bucket, key: object.key, etag: object.etag, versionId: object.versionId,
+            code: "\(error.code)",
             reason: error.message, configHash: pipeline.configHash, eventTime: object.eventTime)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let json = try? encoder.encode(record) else { return }
         try? await store.put(
             key, bytes: [UInt8](json),
-            attributes: BlobAttributes(contentType: "application/json", cacheControl: "no-cache", metadata: ["derived-by": "imgfn"]))
+            attributes: BlobAttributes(
+                contentType: "application/json", cacheControl: "no-cache", metadata: DerivedBy.metadata))
     }
 }

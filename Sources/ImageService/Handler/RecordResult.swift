@@ -1,4 +1,4 @@
-import ImagePipeline
+import ImgfnBase
 
 /// What the handler did with one record.
 public struct RecordResult: Sendable, Equatable, Codable {
@@ -10,7 +10,7 @@ public struct RecordResult: Sendable, Equatable, Codable {
         case skipped(reason: String)
         /// Could not be done. Permanent failures are recorded and must not be retried;
         /// transient ones should be (SQS redelivers them).
-        case failed(transient: Bool, code: String, reason: String)
+        case failed(transient: Bool, code: ImgfnError.Code, reason: String)
     }
 
     /// The SQS message the record came in, if any.
@@ -31,8 +31,11 @@ public struct RecordResult: Sendable, Equatable, Codable {
 
     public struct Metrics: Sendable, Equatable, Codable {
         public var fetchMilliseconds = 0.0
+        /// The one decode of the source.
         public var decodeMilliseconds = 0.0
+        /// Every derivative's resize and steps (`DerivativeSet.resizeMilliseconds`).
         public var deriveMilliseconds = 0.0
+        public var encodeMilliseconds = 0.0
         public var storeMilliseconds = 0.0
         public var bytesIn = 0
         public var bytesOut = 0

@@ -13,7 +13,9 @@ extension DerivativeSet {
     ) async throws(ImgfnError) -> Manifest {
         let config = pipeline.config
         let keys = OutputKeys(sourceKey: sourceKey, sourcePrefix: config.source.prefix, output: config.output)
-        var metadata = ["derived-by": "imgfn", "source-key": sourceKey, "config-hash": pipeline.configHash]
+        var metadata = DerivedBy.metadata.merging(["source-key": sourceKey, "config-hash": pipeline.configHash]) {
+            a, _ in a
+        }
         if let etag { metadata["source-etag"] = etag }
         var derivatives: [Manifest.Derivative] = []
         for file in files {
@@ -21,10 +23,13 @@ extension DerivativeSet {
             let key = keys.key(name: file.name, format: image.format, width: image.width, height: image.height)
             try await store.put(
                 key, bytes: image.bytes,
-                attributes: BlobAttributes(contentType: image.format.contentType, cacheControl: config.output.cacheControl, metadata: metadata))
-            derivatives.append(Manifest.Derivative(
-                name: file.name, format: image.format, key: key, width: image.width, height: image.height,
-                bytes: image.bytes.count, contentType: image.format.contentType))
+                attributes: BlobAttributes(
+                    contentType: image.format.contentType, cacheControl: config.output.cacheControl, metadata: metadata)
+            )
+            derivatives.append(
+                Manifest.Derivative(
+                    name: file.name, format: image.format, key: key, width: image.width, height: image.height,
+                    bytes: image.bytes.count, contentType: image.format.contentType))
         }
         let manifest = Manifest(
             source: Manifest.Source(

@@ -3,7 +3,7 @@ import ImagePipeline
 import ImgfnBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A directory used as a bucket: keys are relative paths below it, written atomically.
@@ -22,7 +22,7 @@ public struct FileSystemBlobStore: BlobStore {
         guard let info = try await head(key) else { throw ImgfnError(.notFound, "no object \(key)") }
         do {
             return StoredObject(info: info, bytes: try SourceBytes.read(path: "\(root)/\(key)", maxBytes: maxBytes))
-        } catch where error.code == .inputUnreadable && errno == ENOENT {
+        } catch  where error.code == .inputUnreadable && errno == ENOENT {
             throw ImgfnError(.notFound, "no object \(key)")
         }
     }
@@ -39,7 +39,8 @@ public struct FileSystemBlobStore: BlobStore {
         guard (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         let modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
         return ObjectInfo(
-            key: key, size: Int(info.st_size), etag: "\"\(String(info.st_size, radix: 16))-\(String(modified, radix: 16))\"",
+            key: key, size: Int(info.st_size),
+            etag: "\"\(String(info.st_size, radix: 16))-\(String(modified, radix: 16))\"",
             attributes: try attributes(of: key) ?? BlobAttributes(contentType: "application/octet-stream"))
     }
 
@@ -59,7 +60,9 @@ public struct FileSystemBlobStore: BlobStore {
     /// The stored attributes of `key`, or nil when it has none.
     public func attributes(of key: String) throws(ImgfnError) -> BlobAttributes? {
         try Self.validate(key)
-        guard let bytes = try? SourceBytes.read(path: "\(root)/\(Self.attributesDirectory)/\(key).json", maxBytes: 1 << 20)
+        guard
+            let bytes = try? SourceBytes.read(
+                path: "\(root)/\(Self.attributesDirectory)/\(key).json", maxBytes: 1 << 20)
         else { return nil }
         return bytes.withUnsafeBytes { try? JSONDecoder().decode(BlobAttributes.self, from: Data($0)) }
     }

@@ -14,7 +14,9 @@ public struct OutputKeys: Sendable {
     public init(sourceKey: String, sourcePrefix: String, output: OutputConfig) {
         self.output = output
         var relative = Substring(sourceKey)
-        if !sourcePrefix.isEmpty && relative.hasPrefix(sourcePrefix) { relative = relative.dropFirst(sourcePrefix.count) }
+        if !sourcePrefix.isEmpty && relative.hasPrefix(sourcePrefix) {
+            relative = relative.dropFirst(sourcePrefix.count)
+        }
         if let slash = relative.lastIndex(of: "/") {
             dir = String(relative[...slash])
             relative = relative[relative.index(after: slash)...]
@@ -27,9 +29,12 @@ public struct OutputKeys: Sendable {
 
     /// The key of one derivative file.
     public func key(name: String, format: OutputFormat, width: Int, height: Int) -> String {
-        expand(output.key, [
-            "name": name, "ext": format.fileExtension, "format": format.rawValue, "width": "\(width)", "height": "\(height)",
-        ])
+        expand(
+            output.key,
+            [
+                "name": name, "ext": format.fileExtension, "format": format.rawValue, "width": "\(width)",
+                "height": "\(height)",
+            ])
     }
 
     /// The key of the manifest.
@@ -53,4 +58,13 @@ public struct OutputKeys: Sendable {
         }
         return result + rest
     }
+}
+
+/// The metadata every object imgfn writes carries (`derived-by: imgfn`): the handler skips an
+/// object that has it, so a derivative written where uploads land never becomes an input.
+public enum DerivedBy {
+    public static let metadata = ["derived-by": "imgfn"]
+
+    /// Whether `metadata` marks an object as one of ours.
+    public static func marks(_ metadata: [String: String]) -> Bool { metadata["derived-by"] == "imgfn" }
 }

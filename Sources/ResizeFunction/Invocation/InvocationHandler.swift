@@ -110,6 +110,7 @@ struct InvocationHandler: Sendable {
         let metrics = result.metrics
         let milliseconds =
             metrics.fetchMilliseconds + metrics.decodeMilliseconds + metrics.deriveMilliseconds
+            + metrics.encodeMilliseconds
             + metrics.storeMilliseconds
         let common: (bucket: LogValue?, key: LogValue?, messageId: LogValue?) = (
             result.bucket.map { .string($0) }, result.key.map { .string($0) }, result.messageId.map { .string($0) }
@@ -136,7 +137,7 @@ struct InvocationHandler: Sendable {
                 transient ? .warn : .error, transient ? "record failed, will be retried" : "record failed",
                 [
                     "outcome": "failed", "transient": .bool(transient), "bucket": common.bucket, "key": common.key,
-                    "messageId": common.messageId, "code": .string(code), "reason": .string(reason),
+                    "messageId": common.messageId, "code": .string("\(code)"), "reason": .string(reason),
                 ])
         }
     }

@@ -11,6 +11,7 @@ struct InvocationMetrics: Sendable, Equatable {
     var fetchMilliseconds = 0.0
     var decodeMilliseconds = 0.0
     var deriveMilliseconds = 0.0
+    var encodeMilliseconds = 0.0
     var storeMilliseconds = 0.0
     var totalMilliseconds = 0.0
     var bytesIn = 0
@@ -29,6 +30,7 @@ struct InvocationMetrics: Sendable, Equatable {
             fetchMilliseconds += result.metrics.fetchMilliseconds
             decodeMilliseconds += result.metrics.decodeMilliseconds
             deriveMilliseconds += result.metrics.deriveMilliseconds
+            encodeMilliseconds += result.metrics.encodeMilliseconds
             storeMilliseconds += result.metrics.storeMilliseconds
             bytesIn += result.metrics.bytesIn
             bytesOut += result.metrics.bytesOut
@@ -44,6 +46,7 @@ struct InvocationMetrics: Sendable, Equatable {
             ("FetchMs", "Milliseconds", .double(fetchMilliseconds)),
             ("DecodeMs", "Milliseconds", .double(decodeMilliseconds)),
             ("DeriveMs", "Milliseconds", .double(deriveMilliseconds)),
+            ("EncodeMs", "Milliseconds", .double(encodeMilliseconds)),
             ("StoreMs", "Milliseconds", .double(storeMilliseconds)),
             ("TotalMs", "Milliseconds", .double(totalMilliseconds)),
             ("BytesIn", "Bytes", .int(bytesIn)),

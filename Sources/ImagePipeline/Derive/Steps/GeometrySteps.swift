@@ -8,9 +8,13 @@ public struct ResizeStep: PipelineStep {
 
     public init(parameters p: ConfigReader) throws(ImgfnError) {
         options = ResizeOptions(
-            width: p.int("width", in: 1...ResizeOptions.maxDimension), height: p.int("height", in: 1...ResizeOptions.maxDimension),
-            fit: p.choice("fit") ?? .inside, gravity: p.choice("gravity") ?? .centre, enlarge: p.bool("enlarge") ?? false)
-        if options.width == nil && options.height == nil && !p.hasProblems { p.fail(nil, "needs a width, a height or both") }
+            width: p.int("width", in: 1...ResizeOptions.maxDimension),
+            height: p.int("height", in: 1...ResizeOptions.maxDimension),
+            fit: p.choice("fit") ?? .inside, gravity: p.choice("gravity") ?? .centre,
+            enlarge: p.bool("enlarge") ?? false)
+        if options.width == nil && options.height == nil && !p.hasProblems {
+            p.fail(nil, "needs a width, a height or both")
+        }
     }
 
     public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
@@ -36,10 +40,12 @@ public struct ExtractStep: PipelineStep {
     }
 
     public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
-        let right = Swift.min(left + width, image.width), bottom = Swift.min(top + height, image.height)
+        let right = Swift.min(left + width, image.width)
+        let bottom = Swift.min(top + height, image.height)
         guard right > left, bottom > top else {
             throw ImgfnError(
-                .invalidOptions, "extract \(width)×\(height) at \(left),\(top) lies outside the \(image.width)×\(image.height) image")
+                .invalidOptions,
+                "extract \(width)×\(height) at \(left),\(top) lies outside the \(image.width)×\(image.height) image")
         }
         return try image.cropped(left: left, top: top, width: right - left, height: bottom - top)
     }
@@ -52,7 +58,9 @@ public struct RotateStep: PipelineStep {
 
     public init(parameters p: ConfigReader) throws(ImgfnError) {
         let angle = p.int("angle", in: -270...270) ?? 0
-        if angle % 90 != 0 || angle == 0 { p.fail(p.path.isEmpty ? nil : "angle", "must be 90, 180 or 270 (or negative)") }
+        if angle % 90 != 0 || angle == 0 {
+            p.fail(p.path.isEmpty ? nil : "angle", "must be 90, 180 or 270 (or negative)")
+        }
         quarterTurns = angle / 90
     }
 

@@ -43,7 +43,8 @@ public struct WatermarkStep: PipelineStep {
         if opacity < 1 { mark = try mark.linear(multiply: [1, 1, 1, opacity], add: [0, 0, 0, 0]) }
         let base = try image.srgb()
         let (ax, ay) = gravity.anchor
-        let freeX = Swift.max(0, base.width - mark.width - 2 * margin), freeY = Swift.max(0, base.height - mark.height - 2 * margin)
+        let freeX = Swift.max(0, base.width - mark.width - 2 * margin)
+        let freeY = Swift.max(0, base.height - mark.height - 2 * margin)
         let x = Swift.min(base.width - mark.width, margin + Int((Double(freeX) * ax).rounded()))
         let y = Swift.min(base.height - mark.height, margin + Int((Double(freeY) * ay).rounded()))
         let marked = try base.composited(with: mark, x: Swift.max(0, x), y: Swift.max(0, y))

@@ -13,12 +13,6 @@ public struct PixelBuffer: Sendable, Equatable {
         pixels[(y * width + x) * bands + band]
     }
 
-    /// The whole image decoded the way the pipeline sees it: upright, 8-bit sRGB (or grey),
-    /// embedded profile applied, alpha kept. No shrink-on-load.
-    public static func decode(_ source: SourceBytes, limits: DecodeLimits = .default) throws(ImgfnError) -> PixelBuffer {
-        try PixelBuffer(VipsImage.decode(source, limits: limits))
-    }
-
     /// The pixels of `image` (computed now).
     public init(_ image: VipsImage) throws(ImgfnError) {
         var size = 0

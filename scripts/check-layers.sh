@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Fails when a target imports a project module that is not below it (README "Data flow"):
+#   0 CVips   1 ImgfnBase   2 ImagePipeline, S3Store   3 ImageService   4 ServiceWiring
+#   5 shells: imgfn, ResizeFunction, imgfn-bench
+# A target may import only lower layers, never a sibling of its own layer (so ImagePipeline and
+# S3Store never meet), and only ImagePipeline may import CVips. SwiftPM enforces the declared
+# edges; this checks the declarations themselves follow the layers, file by file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A layer=(
+  [CVips]=0 [ImgfnBase]=1 [ImagePipeline]=2 [S3Store]=2 [ImageService]=3 [ServiceWiring]=4
+  [imgfn]=5 [ResizeFunction]=5 [imgfn-bench]=5
+)
+declare -A dir=(
+  [ImgfnBase]=Sources/ImgfnBase [ImagePipeline]=Sources/ImagePipeline [S3Store]=Sources/S3Store
+  [ImageService]=Sources/ImageService [ServiceWiring]=Sources/ServiceWiring [imgfn]=Sources/imgfn
+  [ResizeFunction]=Sources/ResizeFunction [imgfn-bench]=Benchmarks/Sources/imgfn-bench
+)
+modules="CVips|ImgfnBase|ImagePipeline|S3Store|ImageService|ServiceWiring|ResizeFunction"
+
+bad=0
+for target in "${!dir[@]}"; do
+  [ -d "${dir[$target]}" ] || { echo "check-layers: ${dir[$target]} is missing (update this script)"; bad=1; continue; }
+  while IFS=: read -r file line module; do
+    if [ "$module" = CVips ] && [ "$target" != ImagePipeline ]; then
+      echo "$file:$line: $target imports CVips: only ImagePipeline talks to libvips"; bad=1
+    elif [ "${layer[$module]}" -ge "${layer[$target]}" ] && [ "$module" != "$target" ]; then
+      echo "$file:$line: $target (layer ${layer[$target]}) imports $module (layer ${layer[$module]}): arrows point down only"
+      bad=1
+    fi
+  done < <(grep -rnoE "^(@testable )?import ($modules)\$" "${dir[$target]}" --include='*.swift' \
+             | sed -E 's/:(@testable )?import /:/')
+done
+# Every source folder is a known target.
+for d in Sources/*/; do
+  name=$(basename "$d")
+  [ -n "${layer[$name]+x}" ] || { echo "check-layers: Sources/$name has no layer (add it to scripts/check-layers.sh)"; bad=1; }
+done
+((bad == 0)) && echo "check-layers: every import points down"
+exit $bad
