@@ -13,7 +13,7 @@ import PackageDescription
 // the benchmarks build and start without an HTTP client, and S3Store without libvips.
 let package = Package(
     name: "imgfn",
-    platforms: [.macOS(.v15)],
+    // Linux only: the stores and the function use glibc (O_TMPFILE, st_mtim, mallopt, /proc).
     products: [
         .library(name: "ImagePipeline", targets: ["ImagePipeline"]),
         .library(name: "ImageService", targets: ["ImageService"]),

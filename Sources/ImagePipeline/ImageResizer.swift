@@ -26,7 +26,7 @@ public enum ImageResizer {
         try encode.validate()
         let (info, _) = try ImageDecoder.open(source, limits: limits)
         let format = encode.format ?? OutputFormat(matching: info.format)
-        let image = try Resizer.resize(source, info: info, options: options)
+        let image = try Thumbnailer.resize(source, info: info, options: options)
         return try ImageEncoder.encode(image, as: format, encode, background: options.background)
     }
 }

@@ -20,7 +20,8 @@ public protocol BlobStore: Sendable {
 public struct ObjectInfo: Sendable, Equatable {
     public var key: String
     public var size: Int
-    /// The store's entity tag, with its quotes as S3 sends it (`"9b2c…"`); nil if it has none.
+    /// The store's entity tag, without the quotes HTTP puts around it (`9b2c…`); nil if it
+    /// has none. Every store and every event decoder gives it in this one form.
     public var etag: String?
     public var versionId: String?
     public var attributes: BlobAttributes
@@ -56,5 +57,13 @@ public struct BlobAttributes: Sendable, Equatable, Codable {
         self.contentType = contentType
         self.cacheControl = cacheControl
         self.metadata = metadata
+    }
+}
+
+/// Entity tags in the one form imgfn keeps them: the value, without HTTP's quotes.
+public enum ETag {
+    /// `"9b2c…"` → `9b2c…`; a tag without quotes is returned as it is.
+    public static func unquoted(_ tag: String) -> String {
+        tag.count >= 2 && tag.hasPrefix("\"") && tag.hasSuffix("\"") ? String(tag.dropFirst().dropLast()) : tag
     }
 }

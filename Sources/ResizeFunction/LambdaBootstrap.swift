@@ -35,9 +35,9 @@ enum LambdaBootstrap {
             exit(1)
         }
 
-        let function: InvocationHandler
+        let function: FunctionHandler
         do {
-            function = try InvocationHandler.start(environment: environment)
+            function = try FunctionHandler.start(environment: environment)
         } catch {
             logger.fatal("start-up failed", ["errorType": .string(error.errorType), "reason": .string(error.message)])
             do {
@@ -69,7 +69,9 @@ enum LambdaBootstrap {
                     "no next invocation", ["errorType": .string(error.errorType), "reason": .string(error.message)])
                 exit(1)
             }
-            // S3 requests forward it as X-Amzn-Trace-Id (Lambda's recursive-loop detection).
+            // The custom-runtime contract: _X_AMZN_TRACE_ID holds the invocation's trace (for any
+            // X-Ray-aware code in the process). Our stores take it from TraceContext, passed down
+            // with the work: S3 requests forward it as X-Amzn-Trace-Id.
             if let traceId = invocation.traceId {
                 setenv("_X_AMZN_TRACE_ID", traceId, 1)
             } else {
@@ -77,7 +79,9 @@ enum LambdaBootstrap {
             }
             var invocationLogger = logger
             invocationLogger.requestId = invocation.requestId
-            let result = await function.handle(invocation, coldStart: coldStart, logger: invocationLogger)
+            let result = await TraceContext.$traceID.withValue(invocation.traceId) {
+                await function.handle(invocation, coldStart: coldStart, logger: invocationLogger)
+            }
             coldStart = false
             do {
                 switch result {

@@ -62,7 +62,7 @@ extension S3BlobStore {
     ) async throws(S3AttemptFailure) -> HTTPClientResponse {
         let request = makeRequest(
             method, key: key, headers: extra, body: body, payloadHash: payloadHash, date: Date(),
-            traceID: Self.currentTraceID())
+            traceID: TraceContext.headerValue)
         do {
             return try await httpClient.execute(request, timeout: Self.timeAmount(configuration.requestTimeout))
         } catch {
@@ -122,14 +122,6 @@ extension S3BlobStore {
             bucketRegion: response.headers.first(name: "x-amz-bucket-region"))
     }
 
-    /// The Lambda runtime's trace header for the current invocation. Read for every request:
-    /// the runtime changes the variable between invocations.
-    static func currentTraceID() -> String? {
-        guard let value = getenv("_X_AMZN_TRACE_ID") else { return nil }
-        let traceID = String(cString: value)
-        return traceID.isEmpty || traceID.contains(where: \.isNewline) ? nil : traceID
-    }
-
     static func timeAmount(_ duration: Duration) -> TimeAmount {
         let (seconds, attoseconds) = duration.components
         return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
@@ -151,7 +143,7 @@ extension S3BlobStore {
             cacheControl: headers.first(name: "cache-control"),
             metadata: metadata)
         return ObjectInfo(
-            key: key, size: size, etag: headers.first(name: "etag"),
+            key: key, size: size, etag: headers.first(name: "etag").map(ETag.unquoted),
             versionId: headers.first(name: "x-amz-version-id"), attributes: attributes)
     }
 

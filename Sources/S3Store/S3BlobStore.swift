@@ -11,8 +11,9 @@ import NIOHTTP1
 ///
 /// Requests are signed with `SigV4Signer` (payloads hashed: PUT bodies with their SHA-256,
 /// GET and HEAD with the empty hash). Transient failures are retried by
-/// `S3Configuration.retryPolicy`; then they surface as `.storeUnavailable`. When the Lambda
-/// runtime's `_X_AMZN_TRACE_ID` is set, each request carries it as `X-Amzn-Trace-Id`.
+/// `S3Configuration.retryPolicy`; then they surface as `.storeUnavailable`. Inside a trace
+/// (`TraceContext`, which the bootstrap sets per invocation), each request carries it as
+/// `X-Amzn-Trace-Id`.
 ///
 /// Errors: `.notFound` (404, `NoSuchKey`, `NoSuchBucket`), `.accessDenied` (403 and the
 /// credential errors), `.storeUnavailable` (5xx, 429, `SlowDown`, …, connection failures, after

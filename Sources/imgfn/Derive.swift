@@ -161,7 +161,7 @@ struct Derive: AsyncParsableCommand {
             let bytes = try SourceBytes.read(path: source.path, maxBytes: pipeline.config.source.limits.maxBytes)
             let bytesIn = bytes.count
             // The last reference: the pipeline frees the source once it is decoded.
-            let set = try pipeline.derive(consume bytes, jobs: jobs)
+            let set = try await pipeline.derive(detaching: consume bytes, jobs: jobs)
             let manifest = try await set.store(in: store, sourceKey: source.key, pipeline: pipeline)
             return InputResult(
                 path: source.path, bytesIn: bytesIn, files: manifest.derivatives.count,

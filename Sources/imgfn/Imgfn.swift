@@ -3,6 +3,7 @@
 // prints. Exit codes: ExitStatus.swift.
 
 import ArgumentParser
+import FoundationEssentials
 import ImagePipeline
 
 @main
@@ -13,4 +14,11 @@ struct Imgfn: AsyncParsableCommand {
         discussion: ExitStatus.helpText,
         subcommands: [Resize.self, Derive.self, Invoke.self, Events.self, Info.self]
     )
+
+    /// The environment is read here, once, and handed down (libvips' settings); then the
+    /// command line runs.
+    static func main() async {
+        VipsRuntime.configure(VipsRuntime.Settings(environment: ProcessInfo.processInfo.environment))
+        await main(nil)
+    }
 }

@@ -50,7 +50,9 @@ struct Invoke: AsyncParsableCommand {
             throw ExitStatus.report(error, subject: event == "-" ? "<stdin>" : event)
         }
         let handler = Handler(pipeline: pipeline, store: try storage.makeStores())
-        let results = await handler.handle(decoded)
+        // As in the function: a trace in _X_AMZN_TRACE_ID goes with every S3 request.
+        let trace = ProcessInfo.processInfo.environment["_X_AMZN_TRACE_ID"]
+        let results = await TraceContext.$traceID.withValue(trace) { await handler.handle(decoded) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -51,6 +51,17 @@ final class WeakSource: @unchecked Sendable {
         #expect(set.files.count == 1)
     }
 
+    /// The async form runs on a Dispatch thread (never blocking a Swift-concurrency thread) and
+    /// still hands over the last reference.
+    @Test func theAsyncFormFreesTheSourceToo() async throws {
+        let pipeline = try Self.pipeline()
+        let bytes = try Fixtures.bytes(Fixtures.photo)
+        SourceProbeStep.watch(bytes)
+        let set = try await pipeline.derive(detaching: consume bytes)
+        #expect(SourceProbeStep.seenAlive == [false])
+        #expect(set.files.count == 1)
+    }
+
     @Test func aSourceTheCallerStillHoldsIsLeftAlone() throws {
         // The probe can tell: with the caller's reference alive, the step sees the bytes.
         let pipeline = try Self.pipeline()

@@ -15,6 +15,7 @@ func log(_ message: String) {
 
 func run(_ options: Options) throws -> Bool {
     let started = ISO8601DateFormatter().string(from: Date())
+    VipsRuntime.configure(VipsRuntime.Settings(environment: ProcessInfo.processInfo.environment))
     try VipsRuntime.start()
     let photos = try Inputs.load(root: options.root)
     let scratch = NSTemporaryDirectory() + "imgfn-bench-\(getpid())"

@@ -6,9 +6,10 @@ import Synchronization
 /// Each getter records the key as known; `finish()` reports the keys nobody asked for, so a
 /// misspelt option is an error rather than silently ignored.
 ///
-/// Every key asked for is also recorded under its path pattern (`derivatives[].width`,
-/// `derivatives[].steps[]<sharpen>.sigma`) in `ConfigReader.queriedKeys`: the test that keeps
-/// the JSON Schema in sync with the code compares the two.
+/// In debug builds (the tests'), every key asked for is also recorded under its path pattern
+/// (`derivatives[].width`, `derivatives[].steps[]<sharpen>.sigma`) in
+/// `ConfigReader.queriedKeys`: the test that keeps the JSON Schema in sync with the code
+/// compares the two. Release builds record nothing.
 public final class ConfigReader {
     /// Where this object sits in the document: "" for the root, else e.g. `derivatives[2]`.
     public let path: String
@@ -56,7 +57,9 @@ public final class ConfigReader {
     /// The raw value of `key`, marking it known.
     public func value(_ key: String) -> JSONValue? {
         known.insert(key)
-        Self.queried.withLock { _ = $0.insert(pattern.isEmpty ? key : "\(pattern).\(key)") }
+        #if DEBUG
+            Self.queried.withLock { _ = $0.insert(pattern.isEmpty ? key : "\(pattern).\(key)") }
+        #endif
         guard let value = object[key], value != .null else { return nil }
         return value
     }
@@ -162,10 +165,12 @@ public final class ConfigReader {
         for key in unknownKeys { fail(key, "unknown key") }
     }
 
-    private static let queried = Mutex<Set<String>>([])
+    #if DEBUG
+        private static let queried = Mutex<Set<String>>([])
 
-    /// Every key pattern any reader has been asked for in this process.
-    static var queriedKeys: Set<String> { queried.withLock { $0 } }
+        /// Every key pattern any reader has been asked for in this process (debug builds only).
+        static var queriedKeys: Set<String> { queried.withLock { $0 } }
+    #endif
 
     /// `derivatives[2].steps[0]` → `derivatives[].steps[]`.
     static func pattern(of path: String) -> String {

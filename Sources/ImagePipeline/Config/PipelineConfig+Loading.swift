@@ -28,7 +28,6 @@ extension PipelineConfig {
 
     static let templateVariables: Set = ["prefix", "dir", "stem", "name", "ext", "format", "width", "height"]
     static let manifestTemplateVariables: Set = ["prefix", "dir", "stem"]
-    static let maxDimension = 16_384
 
     private static func parse(_ r: ConfigReader) -> PipelineConfig {
         var config = PipelineConfig.default
@@ -116,7 +115,7 @@ extension PipelineConfig {
         {
             d.fail("name", "must be 1–64 characters of letters, digits, \"-\" or \"_\"")
         }
-        let dimension = 1...maxDimension
+        let dimension = 1...ResizeOptions.maxDimension
         let resize = ResizeOptions(
             width: d.int("width", in: dimension), height: d.int("height", in: dimension),
             fit: d.choice("fit") ?? .inside, gravity: d.choice("gravity") ?? .centre,

@@ -151,21 +151,19 @@ public struct EncodeSettings: Sendable, Equatable, Codable {
         compression = other.compression ?? compression
     }
 
+    /// These settings over `EncodeOptions`' defaults.
     public func options(for format: OutputFormat, metadata: MetadataPolicy) -> EncodeOptions {
-        EncodeOptions(
-            format: format, quality: quality, progressive: progressive ?? false, effort: effort,
-            lossless: lossless ?? false, chromaSubsampling: chromaSubsampling ?? .auto, compression: compression ?? 6,
-            metadata: metadata)
+        var options = EncodeOptions(format: format, quality: quality, effort: effort, metadata: metadata)
+        if let progressive { options.progressive = progressive }
+        if let lossless { options.lossless = lossless }
+        if let chromaSubsampling { options.chromaSubsampling = chromaSubsampling }
+        if let compression { options.compression = compression }
+        return options
     }
 
-    /// Web-oriented defaults: progressive JPEG (smaller at large sizes, renders early), WebP and
-    /// AVIF at libvips' middle effort.
-    public static let defaults: [OutputFormat: EncodeSettings] = [
-        .jpeg: EncodeSettings(quality: 80, progressive: true),
-        .webp: EncodeSettings(quality: 75, effort: 4),
-        .avif: EncodeSettings(quality: 50, effort: 4),
-        .png: EncodeSettings(compression: 6),
-    ]
+    /// What a set changes from `EncodeOptions`' defaults (which give every unset field its
+    /// value): progressive JPEG, smaller at large sizes and rendering early on a page.
+    public static let defaults: [OutputFormat: EncodeSettings] = [.jpeg: EncodeSettings(progressive: true)]
 }
 
 extension PipelineConfig {

@@ -84,7 +84,7 @@ enum ImageDecoder {
 
     /// Decodes `source` whole into memory, in 8-bit sRGB, shrunk on load by `shrink` (1, 2, 4
     /// or 8) where the format can (JPEG's DCT scaling, WebP's scaled decode) and not resampled
-    /// otherwise: the base every derivative of a set is resized from (`Resizer.Input.decoded`).
+    /// otherwise: the base every derivative of a set is resized from (`Thumbnailer.Input.decoded`).
     /// Its pixels are as stored, with the source's EXIF orientation kept as the `orientation`
     /// field: a resize of it comes out upright.
     static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, shrink: Int) throws(ImgfnError) -> VipsImage {
@@ -106,7 +106,7 @@ enum ImageDecoder {
         // The stored pixels, not turned upright here: the loader reads top to bottom only
         // (sequential access, which lets libvips stream a JPEG without a second whole-image
         // buffer), and a turn or flip reads rows out of that order. The EXIF orientation stays
-        // on the image; each resize from it (`Resizer`, libvips' `thumbnail`) applies it after
+        // on the image; each resize from it (`Thumbnailer`, libvips' `thumbnail`) applies it after
         // shrinking, so only small images are ever turned.
         return try image.eightBitSRGB().inMemory()
     }

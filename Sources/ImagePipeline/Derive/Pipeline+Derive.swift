@@ -116,6 +116,22 @@ extension Pipeline {
             encodeMilliseconds: (end - resized).milliseconds)
     }
 
+    /// `derive` for async callers: the work (CPU-bound, and parallel inside) runs on a Dispatch
+    /// thread, so no Swift-concurrency thread is blocked while it does. The caller's last
+    /// reference to `source` is still the last one: it is freed once decoded.
+    public func derive(detaching source: consuming SourceBytes, jobs: Int? = nil) async throws(ImgfnError)
+        -> DerivativeSet
+    {
+        let handOver = HandOver(source)
+        let result = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(
+                    returning: Result { () throws(ImgfnError) in try self.derive(handOver.take(), jobs: jobs) })
+            }
+        }
+        return try result.get()
+    }
+
     /// One derivative's pixels: resized from the shared decode, steps applied, in memory.
     /// `precise` resizes in floating point and rounds once, back to 8 bits.
     static func prepare(
@@ -126,9 +142,9 @@ extension Pipeline {
             // +0.5 now, so that the resize's final (truncating) cast to 8 bits rounds to nearest;
             // resampling kernels sum to 1, so the offset passes through unchanged.
             let float = try base.derive("convert to float") { cv_add_float($0, $1, 0.5) }
-            image = try Resizer.resize(.decoded(float), options: derivative.resize)
+            image = try Thumbnailer.resize(.decoded(float), options: derivative.resize)
         } else {
-            image = try Resizer.resize(.decoded(base), options: derivative.resize)
+            image = try Thumbnailer.resize(.decoded(base), options: derivative.resize)
         }
         let context = StepContext(background: derivative.resize.background, derivative: derivative.name)
         for step in steps { image = try step.apply(to: image, context: context).eightBitSRGB() }
@@ -137,12 +153,13 @@ extension Pipeline {
 
     /// A 16-px-wide WebP data URI and the dominant colour, from the decoded base.
     static func preview(of base: VipsImage) throws(ImgfnError) -> (String, String) {
-        let tiny = try Resizer.resize(.decoded(base), options: ResizeOptions(width: 16, height: 16)).flattened(
+        let tiny = try Thumbnailer.resize(.decoded(base), options: ResizeOptions(width: 16, height: 16)).flattened(
             onto: .white)
         let webp = try ImageEncoder.encode(tiny, as: .webp, EncodeOptions(quality: 50), background: .white)
         let uri = "data:image/webp;base64," + Data(webp.bytes).base64EncodedString()
         let sample = try PixelBuffer(
-            Resizer.resize(.decoded(base), options: ResizeOptions(width: 64, height: 64)).flattened(onto: .white).srgb()
+            Thumbnailer.resize(.decoded(base), options: ResizeOptions(width: 64, height: 64)).flattened(onto: .white)
+                .srgb()
         )
         return (uri, sample.dominantColour)
     }
@@ -171,6 +188,17 @@ extension PixelBuffer {
             return digits.count == 1 ? "0" + digits : digits
         }
         return "#" + hex.joined()
+    }
+}
+
+/// Hands one reference to the source over to another thread and keeps none itself.
+private final class HandOver: @unchecked Sendable {
+    // Written once before the hand-over, taken once after it: never shared.
+    private var source: SourceBytes?
+    init(_ source: consuming SourceBytes) { self.source = source }
+    func take() -> SourceBytes {
+        defer { source = nil }
+        return source!
     }
 }
 

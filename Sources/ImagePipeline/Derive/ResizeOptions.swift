@@ -26,8 +26,14 @@ public struct ResizeOptions: Sendable, Equatable, Codable {
         self.background = background
     }
 
-    /// The largest dimension libvips accepts; used for "unbounded".
-    public static let maxDimension = 100_000
+    /// The largest width or height a resize, a derivative or a resize step asks for (AVIF's
+    /// limit, one above WebP's): the one limit, for configurations read from JSON and built
+    /// in code alike.
+    public static let maxDimension = 16_384
+
+    /// A coordinate beyond any image imgfn decodes: the bound of an extract step's area, and
+    /// what a resize given only one dimension uses for the other ("unbounded").
+    public static let maxCoordinate = 100_000
 
     /// Checks ranges: at least one of width/height, each 1…`maxDimension`.
     public func validate() throws(ImgfnError) {

@@ -1,7 +1,7 @@
 import ImgfnBase
 
 // Whole-image decodes: the header checks of Decode, then a full-size `thumbnail` (upright, 8-bit
-// sRGB). They sit here, above Decode and Resizer, because they use both.
+// sRGB). They sit here, above Decode and Thumbnailer, because they use both.
 
 extension VipsImage {
     /// Decodes a whole image (e.g. a watermark PNG) into memory: 8-bit sRGB, upright, at full
@@ -10,7 +10,7 @@ extension VipsImage {
     public static func decode(_ bytes: SourceBytes, limits: DecodeLimits = .default) throws(ImgfnError) -> VipsImage {
         let (info, _) = try ImageDecoder.open(bytes, limits: limits)
         let options = ResizeOptions(width: info.orientedWidth, height: info.orientedHeight)
-        return try Resizer.resize(bytes, info: info, options: options).inMemory()
+        return try Thumbnailer.resize(bytes, info: info, options: options).inMemory()
     }
 }
 

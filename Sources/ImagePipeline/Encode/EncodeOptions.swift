@@ -52,7 +52,9 @@ public enum OutputFormat: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// How an image is encoded. Every option and its default live here.
+/// How an image is encoded. Every option and its default live here; a pipeline configuration's
+/// `encode` settings (`EncodeSettings`) leave what they do not set to these, except that a
+/// derivative set writes progressive JPEGs (`EncodeSettings.defaults`).
 public struct EncodeOptions: Sendable, Equatable, Codable {
     /// nil: the input's format when imgfn writes it, else JPEG (`OutputFormat(matching:)`).
     public var format: OutputFormat?
@@ -61,7 +63,8 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
     /// Progressive JPEG (or interlaced PNG). Off by default: baseline decodes faster and,
     /// for the small sizes most derivatives are, is about as small.
     public var progressive: Bool
-    /// CPU effort: WebP 0…6 (default 4), AVIF 0…9 (default 4). Higher is smaller and slower.
+    /// CPU effort: WebP 0…6, AVIF 0…9; nil takes `defaultEffort` (4 for both). Higher is smaller
+    /// and slower.
     public var effort: Int?
     /// WebP only: lossless encoding (quality then trades speed for size).
     public var lossless: Bool
@@ -92,11 +95,14 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
     public static func defaultQuality(for format: OutputFormat) -> Int {
         switch format {
         case .jpeg: 80
-        case .webp: 80
+        case .webp: 75
         case .avif: 50
         case .png: 100
         }
     }
+
+    /// The effort used for WebP and AVIF when `effort` is nil: libvips' middle setting.
+    public static let defaultEffort = 4
 
     public static func effortRange(for format: OutputFormat) -> ClosedRange<Int> { format == .avif ? 0...9 : 0...6 }
 

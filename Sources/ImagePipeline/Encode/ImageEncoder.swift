@@ -48,11 +48,12 @@ enum ImageEncoder {
                 cv_pngsave_buffer(image.pointer, &buffer, &length, Int32(options.compression), progressive, strip)
             case .webp:
                 cv_webpsave_buffer(
-                    image.pointer, &buffer, &length, quality, Int32(options.effort ?? 4), options.lossless ? 1 : 0,
+                    image.pointer, &buffer, &length, quality, Int32(options.effort ?? EncodeOptions.defaultEffort),
+                    options.lossless ? 1 : 0,
                     strip)
             case .avif:
                 cv_heifsave_buffer(
-                    image.pointer, &buffer, &length, quality, Int32(options.effort ?? 4),
+                    image.pointer, &buffer, &length, quality, Int32(options.effort ?? EncodeOptions.defaultEffort),
                     VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
                     strip, subsample)
             }

@@ -1,5 +1,6 @@
 import CVips
 import ImgfnBase
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -23,6 +24,46 @@ public enum VipsRuntime {
         "VipsForeignLoadNsgif", "VipsForeignLoadTiff", "VipsForeignLoadHeif",
     ]
 
+    /// How libvips is started: what a shell read from its environment, handed down once.
+    public struct Settings: Sendable, Equatable {
+        /// Load every libvips module at start (libvips' default), instead of only the HEIF
+        /// module when a HEIF/AVIF image needs it: for measuring the difference.
+        public var eagerModules = false
+        /// Where libvips' modules are; nil: beside the libvips shared object this process loaded.
+        public var moduleDirectory: String?
+        /// Cap glibc's malloc arenas at 2 (false when the operator set `MALLOC_ARENA_MAX`).
+        public var capMallocArenas = true
+        /// Fix glibc's trim threshold at 128 KiB (false when `MALLOC_TRIM_THRESHOLD_` is set).
+        public var fixTrimThreshold = true
+
+        public init() {}
+
+        /// From a shell's environment: `IMGFN_VIPS_MODULES=eager`, `IMGFN_VIPS_MODULE_DIR`,
+        /// and glibc's own `MALLOC_ARENA_MAX` / `MALLOC_TRIM_THRESHOLD_`, which then win.
+        public init(environment: [String: String]) {
+            eagerModules = environment["IMGFN_VIPS_MODULES"] == "eager"
+            moduleDirectory = environment["IMGFN_VIPS_MODULE_DIR"]
+            capMallocArenas = environment["MALLOC_ARENA_MAX"] == nil
+            fixTrimThreshold = environment["MALLOC_TRIM_THRESHOLD_"] == nil
+        }
+    }
+
+    private static let configured = Mutex<Settings?>(nil)
+
+    /// Sets how libvips will start; call once, before anything decodes. Without it, `Settings()`.
+    /// - Returns: false when libvips had already started (the settings then do nothing).
+    @discardableResult
+    public static func configure(_ settings: Settings) -> Bool {
+        configured.withLock { value in
+            guard !started.load(ordering: .acquiring) else { return false }
+            value = settings
+            return true
+        }
+    }
+
+    private static let started = Atomic(false)
+    private static var settings: Settings { configured.withLock { $0 } ?? Settings() }
+
     /// Starts libvips if it is not started yet. Cheap after the first call.
     /// - Throws: `ImgfnError.vipsUnavailable` if `vips_init` failed.
     public static func start() throws(ImgfnError) {
@@ -39,7 +80,7 @@ public enum VipsRuntime {
     /// Returns the free memory of every malloc arena to the system. For a long-lived process
     /// between images: freed image buffers otherwise stay resident, scattered through the
     /// arenas of libvips' worker threads, and pile up from image to image (a warm function's
-    /// idle RSS crept from 40 to 48 MiB over six 24 MP sets; with this, 37–38 MiB).
+    /// idle RSS crept up by about a megabyte per set without it: README "Performance").
     public static func releaseFreeMemory() {
         cv_malloc_trim()
     }
@@ -58,21 +99,24 @@ public enum VipsRuntime {
     }
 
     private static let startResult: Result<Void, ImgfnError> = {
+        let settings = configured.withLock { value in
+            started.store(true, ordering: .releasing)
+            return value ?? Settings()
+        }
         // libvips loads its modules from "$VIPSHOME/lib/vips-modules-MAJOR.MINOR" when VIPSHOME
         // is set, so pointing VIPSHOME at a directory that cannot exist skips them all. The
-        // variable is restored afterwards. IMGFN_VIPS_MODULES=eager keeps libvips' default
-        // (every module at start) for measuring the difference.
+        // variable is restored afterwards (libvips reads it, so this is the one place the process
+        // environment is touched). `eagerModules` keeps libvips' default (every module at start).
         // glibc gives every thread that allocates its own malloc arena and keeps freed memory
         // in it; libvips' worker threads then pile up tens of megabytes of peak RSS. Two arenas
         // is what libvips' maintainers suggest for servers (MALLOC_ARENA_MAX, if set, wins).
-        if getenv("MALLOC_ARENA_MAX") == nil { _ = cv_set_malloc_arena_max(2) }
+        if settings.capMallocArenas { _ = cv_set_malloc_arena_max(2) }
         // glibc also raises its mmap and trim thresholds (up to 32/64 MiB) once a large block is
         // freed, after which freed image buffers stay in the heap instead of going back to the
         // system, and the next stage's buffers pile on top: a fixed 128 KiB threshold (glibc's
-        // initial value) took the 24 MP default set from 154–163 to 142–143 MiB peak RSS at no
-        // cost in time (MALLOC_TRIM_THRESHOLD_, if set, wins).
-        if getenv("MALLOC_TRIM_THRESHOLD_") == nil { _ = cv_set_malloc_trim_threshold(128 * 1024) }
-        let eager = getenv("IMGFN_VIPS_MODULES").map { String(cString: $0) == "eager" } ?? false
+        // initial value) keeps the peak of a set near its largest stage (README "Performance").
+        if settings.fixTrimThreshold { _ = cv_set_malloc_trim_threshold(128 * 1024) }
+        let eager = settings.eagerModules
         let previous = getenv("VIPSHOME").map { String(cString: $0) }
         if !eager { setenv("VIPSHOME", "/nonexistent/imgfn-deferred-vips-modules", 1) }
         let failed = vips_init("imgfn") != 0
@@ -124,12 +168,12 @@ public enum VipsRuntime {
         return .success(())
     }()
 
-    /// `$IMGFN_VIPS_MODULE_DIR`, else `vips-modules-MAJOR.MINOR` beside the libvips shared object
+    /// `Settings.moduleDirectory`, else `vips-modules-MAJOR.MINOR` beside the libvips shared object
     /// this process loaded, which is where libvips' own install (and Debian's) puts them.
     /// (libvips' `vips_guess_libdir` cannot tell: it caches the value it saw while VIPSHOME
     /// pointed nowhere.)
     static var moduleDirectory: String? {
-        if let dir = getenv("IMGFN_VIPS_MODULE_DIR") { return String(cString: dir) }
+        if let dir = settings.moduleDirectory { return dir }
         guard
             let maps = try? SourceBytes.read(
                 fileDescriptor: open("/proc/self/maps", O_RDONLY | O_CLOEXEC), maxBytes: 16 << 20, closing: true)

@@ -92,7 +92,7 @@ public enum EventDecoder {
             throw ImgfnError(.invalidEvent, "S3 record key \"\(rawKey)\" is not form-encoded")
         }
         let created = ObjectCreated(
-            bucket: bucket, key: key, size: item["size"]?.int, etag: item["eTag"]?.string.map(unquoted),
+            bucket: bucket, key: key, size: item["size"]?.int, etag: item["eTag"]?.string.map(ETag.unquoted),
             versionId: item["versionId"]?.string, sequencer: item["sequencer"]?.string,
             eventTime: object["eventTime"]?.string, eventName: name)
         return placeholderReason(created).map { .skipped($0) } ?? .created(created)
@@ -107,7 +107,7 @@ public enum EventDecoder {
         }
         guard type == "Object Created" else { return .skipped("event \(type) is not an object creation") }
         let created = ObjectCreated(
-            bucket: bucket, key: key, size: item["size"]?.int, etag: item["etag"]?.string.map(unquoted),
+            bucket: bucket, key: key, size: item["size"]?.int, etag: item["etag"]?.string.map(ETag.unquoted),
             versionId: item["version-id"]?.string, sequencer: item["sequencer"]?.string,
             eventTime: event["time"]?.string, eventName: type)
         return placeholderReason(created).map { .skipped($0) } ?? .created(created)
@@ -135,10 +135,6 @@ public enum EventDecoder {
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    static func unquoted(_ etag: String) -> String {
-        etag.count >= 2 && etag.hasPrefix("\"") && etag.hasSuffix("\"") ? String(etag.dropFirst().dropLast()) : etag
     }
 }
 

@@ -96,7 +96,7 @@ public struct Handler: Sendable {
             _ = consume fetched
             metrics.bytesIn = bytes.count
             // The last reference: the pipeline frees the source once it is decoded.
-            let set = try pipeline.derive(consume bytes, jobs: jobs)
+            let set = try await pipeline.derive(detaching: consume bytes, jobs: jobs)
             metrics.decodeMilliseconds = set.decodeMilliseconds
             metrics.deriveMilliseconds = set.resizeMilliseconds
             metrics.encodeMilliseconds = set.encodeMilliseconds
@@ -146,7 +146,8 @@ public struct Handler: Sendable {
             return false
         }
         return manifest.configHash == pipeline.configHash
-            && manifest.source.etag.map(EventDecoder.unquoted) == head.etag.map(EventDecoder.unquoted)
+            // (manifests written before tags were kept unquoted still hold the quotes)
+            && manifest.source.etag.map(ETag.unquoted) == head.etag
             && (head.versionId == nil || manifest.source.versionId == head.versionId)
     }
 

@@ -40,7 +40,7 @@ public struct FileSystemBlobStore: BlobStore {
         let modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
         return ObjectInfo(
             key: key, size: Int(info.st_size),
-            etag: "\"\(String(info.st_size, radix: 16))-\(String(modified, radix: 16))\"",
+            etag: "\(String(info.st_size, radix: 16))-\(String(modified, radix: 16))",
             attributes: try attributes(of: key) ?? BlobAttributes(contentType: "application/octet-stream"))
     }
 

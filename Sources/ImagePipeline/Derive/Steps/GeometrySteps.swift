@@ -20,7 +20,7 @@ public struct ResizeStep: PipelineStep {
     public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         var options = self.options
         options.background = context.background
-        return try Resizer.resize(.decoded(image), options: options)
+        return try Thumbnailer.resize(.decoded(image), options: options)
     }
 }
 
@@ -31,11 +31,11 @@ public struct ExtractStep: PipelineStep {
     let left: Int, top: Int, width: Int, height: Int
 
     public init(parameters p: ConfigReader) throws(ImgfnError) {
-        let range = 0...ResizeOptions.maxDimension
+        let range = 0...ResizeOptions.maxCoordinate
         left = p.int("left", in: range) ?? 0
         top = p.int("top", in: range) ?? 0
-        width = p.int("width", in: 1...ResizeOptions.maxDimension) ?? 0
-        height = p.int("height", in: 1...ResizeOptions.maxDimension) ?? 0
+        width = p.int("width", in: 1...ResizeOptions.maxCoordinate) ?? 0
+        height = p.int("height", in: 1...ResizeOptions.maxCoordinate) ?? 0
         if width == 0 || height == 0 { p.fail(nil, "needs width and height") }
     }
 

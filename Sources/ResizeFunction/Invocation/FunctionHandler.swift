@@ -16,7 +16,7 @@ enum InvocationResult: Sendable {
 /// EventBridge events with a summary (or an error when a record failed transiently, so
 /// Lambda's asynchronous retries run it again); payloads of no known shape are invocation
 /// errors (`Runtime.InvalidEvent`), never crashes.
-struct InvocationHandler: Sendable {
+struct FunctionHandler: Sendable {
     let handler: Handler
     let configuration: FunctionConfiguration
 
@@ -24,8 +24,9 @@ struct InvocationHandler: Sendable {
     /// starts libvips, parses and validates the pipeline configuration, makes the stores.
     /// - Throws: `.invalidConfiguration` (environment, pipeline configuration, S3 settings) or
     ///   `.startupFailed` (libvips).
-    static func start(environment: [String: String]) throws(FunctionError) -> InvocationHandler {
+    static func start(environment: [String: String]) throws(FunctionError) -> FunctionHandler {
         let configuration = try FunctionConfiguration(environment: environment)
+        VipsRuntime.configure(VipsRuntime.Settings(environment: environment))
         do {
             try VipsRuntime.start()
         } catch {
@@ -33,7 +34,7 @@ struct InvocationHandler: Sendable {
         }
         let pipeline = try configuration.loadPipeline()
         let store = try configuration.makeStores(environment: environment)
-        return InvocationHandler(handler: Handler(pipeline: pipeline, store: store), configuration: configuration)
+        return FunctionHandler(handler: Handler(pipeline: pipeline, store: store), configuration: configuration)
     }
 
     /// Handles `invocation`; logs one line per record and the invocation's metrics.

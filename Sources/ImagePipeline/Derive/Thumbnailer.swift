@@ -1,13 +1,14 @@
 import CVips
 import ImgfnBase
 
-/// Turns an input into an upright, sRGB, 8-bit image of the requested geometry.
+/// Turns an input into an upright, sRGB, 8-bit image of the requested geometry, around libvips'
+/// `thumbnail` (hence the name; `ImageResizer` is the public one-image API built on it).
 ///
 /// Stage order (fixed): shrink-on-load (`thumbnail`: the JPEG/WebP/HEIF decoders decode at a
 /// reduced scale, EXIF orientation applied, ICC profile → sRGB) → 8-bit sRGB → fit (crop or pad).
 /// The same geometry code resizes an already decoded image (`.decoded`), which is how every
 /// derivative of a set is made from one decode.
-enum Resizer {
+enum Thumbnailer {
     /// What is resized: encoded bytes (decoded here, with shrink-on-load) or a decoded image.
     /// Either may carry an EXIF orientation; the result is upright, turned after shrinking.
     enum Input {
@@ -39,8 +40,8 @@ enum Resizer {
         guard let width = options.width, let height = options.height else {
             // One dimension only: it bounds that dimension and nothing else (a tall image stays tall).
             return try thumbnail(
-                input, width: options.width ?? ResizeOptions.maxDimension,
-                height: options.height ?? ResizeOptions.maxDimension, size: size)
+                input, width: options.width ?? ResizeOptions.maxCoordinate,
+                height: options.height ?? ResizeOptions.maxCoordinate, size: size)
         }
         switch options.fit {
         case .inside:
