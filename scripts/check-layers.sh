@@ -37,5 +37,37 @@ for d in Sources/*/; do
   name=$(basename "$d")
   [ -n "${layer[$name]+x}" ] || { echo "check-layers: Sources/$name has no layer (add it to scripts/check-layers.sh)"; bad=1; }
 done
+# The declared edges too (Package.swift), transitively: S3Store never links libvips, and the
+# imaging core, the service and the benchmarks never link an HTTP client.
+swift package describe --type json 2>/dev/null | python3 -c '
+import json, sys
+layer = {"CVips": 0, "ImgfnBase": 1, "ImagePipeline": 2, "S3Store": 2, "ImageService": 3, "ServiceWiring": 4,
+         "imgfn": 5, "ResizeFunction": 5, "imgfn-bench": 5}
+targets = {t["name"]: t for t in json.load(sys.stdin)["targets"]}
+def closure(name, seen=None):
+    seen = set() if seen is None else seen
+    for dep in targets[name].get("target_dependencies") or []:
+        if dep not in seen:
+            seen.add(dep)
+            closure(dep, seen)
+    return seen
+def products(name):
+    found = set(targets[name].get("product_dependencies") or [])
+    for dep in closure(name):
+        found |= set(targets[dep].get("product_dependencies") or [])
+    return found
+bad = []
+for name in layer:
+    for dep in targets[name].get("target_dependencies") or []:
+        if dep in layer and layer[dep] >= layer[name]:
+            bad.append(f"Package.swift: {name} depends on {dep}: arrows point down only")
+if "CVips" in closure("S3Store"):
+    bad.append("Package.swift: S3Store links libvips")
+for name in ("ImgfnBase", "ImagePipeline", "ImageService", "imgfn-bench"):
+    if "AsyncHTTPClient" in products(name):
+        bad.append(f"Package.swift: {name} links AsyncHTTPClient")
+print("\n".join(bad) if bad else "check-layers: every declared dependency points down")
+sys.exit(1 if bad else 0)
+' || bad=1
 ((bad == 0)) && echo "check-layers: every import points down"
 exit $bad
