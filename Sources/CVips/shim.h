@@ -52,21 +52,6 @@ static inline int cv_icc_transform(VipsImage *in, VipsImage **out, const char *o
     return vips_icc_transform(in, out, output_profile, "input_profile", input_profile, "embedded", TRUE, NULL);
 }
 
-/// Shrink-on-load thumbnail of an in-memory image, auto-rotated. With `export_profile` (e.g.
-/// "srgb") the embedded ICC profile is used to convert to it; pass NULL for images without one
-/// (libvips then converts by colourspace, which skips building an lcms transform).
-/// `*out` is a new reference; the buffer must outlive it.
-static inline int cv_thumbnail_buffer(const void *buf, size_t len, VipsImage **out, int width,
-                                      int height, VipsSize size, VipsInteresting crop,
-                                      VipsFailOn fail_on, const char *export_profile) {
-    if (export_profile == NULL)
-        return vips_thumbnail_buffer((void *) buf, len, out, width,
-            "height", height, "size", size, "crop", crop, "fail_on", fail_on, NULL);
-    return vips_thumbnail_buffer((void *) buf, len, out, width,
-        "height", height, "size", size, "crop", crop, "fail_on", fail_on,
-        "export_profile", export_profile, NULL);
-}
-
 /// Resize of an already decoded image (Lanczos3), `vscale` may differ from `hscale`.
 static inline int cv_resize(VipsImage *in, VipsImage **out, double hscale, double vscale) {
     return vips_resize(in, out, hscale, "vscale", vscale, "kernel", VIPS_KERNEL_LANCZOS3, NULL);

@@ -12,6 +12,7 @@ struct Imgfn: AsyncParsableCommand {
         commandName: "imgfn",
         abstract: "Make web-ready image derivatives with libvips.",
         discussion: ExitStatus.helpText,
+        version: version,
         subcommands: [Resize.self, Derive.self, Invoke.self, Events.self, Info.self]
     )
 
@@ -19,6 +20,24 @@ struct Imgfn: AsyncParsableCommand {
     /// command line runs.
     static func main() async {
         VipsRuntime.configure(VipsRuntime.Settings(environment: ProcessInfo.processInfo.environment))
+        if CommandLine.arguments.dropFirst() == ["--version"] {
+            print(versionText)
+            return
+        }
         await main(nil)
     }
+
+    /// `imgfn --version`: ours, and which libvips (and so which codecs) this binary runs with.
+    static var versionText: String {
+        let (loaders, savers) = VipsRuntime.codecs()
+        return """
+            imgfn \(version)
+            libvips \(VipsRuntime.libvipsVersion) (\(VipsRuntime.libraryPath ?? "linked statically"))
+            reads:  \(loaders.isEmpty ? "nothing (libvips did not start)" : loaders.joined(separator: ", "))
+            writes: \(savers.joined(separator: ", "))
+            """
+    }
+
+    /// Until a first release (CHANGELOG "Unreleased").
+    static let version = "0.0.0-dev"
 }

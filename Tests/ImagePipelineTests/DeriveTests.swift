@@ -51,7 +51,7 @@ import Testing
             let ours = try PixelBuffer.decode(SourceBytes(file.image.bytes))
             // Same geometry both ways: from the full-size decode (Lanczos3, no shrink-on-load), and
             // libvips' thumbnail of the encoded original (shrink-on-load, as a peer would do it).
-            let reference = try PixelBuffer(Thumbnailer.resize(.decoded(full), options: spec.resize))
+            let reference = try PixelBuffer(Thumbnailer.resize(full, options: spec.resize))
             let thumbnail = try PixelBuffer.decode(
                 SourceBytes(
                     ImageResizer.resize(source, spec.resize, encode: .init(format: .png)).bytes))

@@ -2,6 +2,22 @@ import Foundation
 import Testing
 
 @Suite struct InfoAndHelpTests {
+    /// `--version` names the libvips this binary runs with (which build, so which codecs) and
+    /// what it can read and write, found in that libvips rather than assumed.
+    @Test func versionNamesTheLibvipsAndItsCodecs() throws {
+        let result = try CLI.run(["--version"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(lines)")
+        #expect(lines.first?.hasPrefix("imgfn ") == true)
+        let libvips = try #require(lines.first { $0.hasPrefix("libvips ") })
+        #expect(
+            libvips.range(of: #"^libvips \d+\.\d+\.\d+ \(/.*libvips[^/]*\.so[^/]*\)$"#, options: .regularExpression)
+                != nil, "\(libvips)")
+        #expect(lines.contains("reads:  JPEG, PNG, WebP, GIF, TIFF, HEIF/AVIF"), "\(lines)")
+        #expect(lines.contains("writes: JPEG, PNG, WebP, AVIF"), "\(lines)")
+    }
+
     @Test func infoPrintsTheHeader() throws {
         let result = try CLI.run(["info", CLI.fixtures + "/orientation/orientation-6.jpg"])
         #expect(result.status == 0, "\(result.stderr)")

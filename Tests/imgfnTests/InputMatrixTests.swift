@@ -8,9 +8,11 @@ import Testing
 /// Every input through every path: each committed fixture and each realistic generated one
 /// (`Fixtures/make-matrix-fixtures.py`: 12 MP sideways phone photos for every EXIF orientation,
 /// baseline and progressive, a sideways TIFF, 50:1 panoramas, a large PNG with alpha, an
-/// interlaced PNG, animated WebP and GIF) goes through `imgfn resize`, `imgfn derive` with the
-/// default set, and the handler over the filesystem store. All three must agree: the same
-/// upright size and 320-wide pixels that match an upright reference, or the same refusal.
+/// interlaced PNG, animated WebP and GIF; damaged data of every format, cut short or corrupt;
+/// benign quirks of real files) goes through `imgfn resize`, `imgfn derive` with the default
+/// set, and the handler over the filesystem store. All three must agree: the same upright size
+/// and 320-wide pixels that match an upright reference, or the same one-line refusal (and then
+/// nothing written).
 @Suite struct InputMatrixTests {
     struct Input: Sendable, CustomTestStringConvertible {
         /// Absolute path of the input.
@@ -63,7 +65,13 @@ import Testing
     /// with instructions when they have not been generated (`make test` generates them).
     static let generated: [Input] = {
         struct Expected: Decodable {
-            struct File: Decodable { var width: Int, height: Int, reference: String? }
+            struct File: Decodable {
+                var width: Int
+                var height: Int
+                var reference: String?
+                /// Damaged data: every path must refuse it.
+                var refuse: Bool?
+            }
             var files: [String: File]
         }
         let dir = generatedDirectory
@@ -73,7 +81,7 @@ import Testing
         return expected.files.keys.sorted().map { name in
             let file = expected.files[name]!
             return Input(
-                path: "\(dir)/\(name)", upright: (file.width, file.height),
+                path: "\(dir)/\(name)", upright: file.refuse == true ? nil : (file.width, file.height),
                 reference: file.reference.map { .picture("\(dir)/\($0)") })
         }
     }()
@@ -161,6 +169,7 @@ import Testing
         let out = scratch + "/resized.jpg"
         let result = try CLI.run(["resize", input.path, "--width", "320", "--format", "jpeg", "-o", out])
         guard result.status == 0 else {
+            #expect(!FileManager.default.fileExists(atPath: out), "resize left an output for a refused input")
             #expect(result.status == 65, "resize exit status \(result.status): \(result.stderr)")
             let prefix = "imgfn: \(input.path): "
             let line = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
@@ -181,6 +190,7 @@ import Testing
             try JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any], "\(result.stderr)")
         let entry = try #require((report["results"] as? [[String: Any]])?.first)
         guard entry["ok"] as? Bool == true else {
+            #expect(CLI.files(in: out + "/derived").isEmpty, "derive wrote files for a refused input")
             #expect(result.status == 65, "derive exit status \(result.status)")
             return .refused(entry["error"] as? String ?? "")
         }
@@ -205,6 +215,10 @@ import Testing
         case .ok(_, let manifestKey, _): return try made(from: bucket, manifestKey: manifestKey)
         case .failed(let transient, _, let reason):
             #expect(!transient, "a bad input is a permanent failure")
+            let written = FileManager.default.enumerator(atPath: bucket + "/derived")?.allObjects as? [String] ?? []
+            #expect(
+                written.allSatisfy { $0.hasPrefix("_failures") },
+                "the handler published files for a refused input: \(written)")
             return .refused(reason)
         case .skipped(let reason):
             Issue.record("the handler skipped \(key): \(reason)")

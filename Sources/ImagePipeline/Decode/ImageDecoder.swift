@@ -9,7 +9,7 @@ import ImgfnBase
 /// for the end-of-image marker). Mere warnings — extra bytes after the end marker, a damaged
 /// EXIF block, an unknown marker, all common in camera and phone files — are tolerated.
 enum ImageDecoder {
-    static let failOn = VIPS_FAIL_ON_ERROR
+    static let failOn = VIPS_FAIL_ON_WARNING
 
     /// Reads and checks the header of `source`: sniffs the format, refuses what is over `limits`.
     /// No pixel buffer is allocated. Returns the info and the (lazy, header-only) image.

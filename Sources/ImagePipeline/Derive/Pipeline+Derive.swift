@@ -8,11 +8,12 @@ extension Pipeline {
     /// Makes every derivative of `source` from a single decode.
     ///
     /// Three stages, to bound memory: (1) the source is decoded once into memory, shrunk on
-    /// load only as much as the most demanding derivative allows (see `decodeShrunk`);
-    /// (2) each derivative is resized from it and its steps applied, into memory (small
-    /// next to the decode), and the decode is released; (3) the encodes run, up to `jobs` at
-    /// once (default: the number of cores), the costliest first. Output bytes do not depend
-    /// on `jobs`.
+    /// load only as much as the most demanding derivative allows, its pixels as stored with
+    /// their EXIF orientation (see `decodeShrunk`); (2) each derivative is resized from it,
+    /// turned upright and its steps applied, into memory (small next to the decode), and the
+    /// decode is released; (3) the files each format can hold are encoded, up to `jobs` at once
+    /// (default: the number of cores), the costliest first; the others are `omitted`. Output
+    /// bytes do not depend on `jobs`.
     ///
     /// `source` is let go as soon as it is decoded: when the caller passes its last reference
     /// (`derive(consume bytes)`), the encoded bytes are freed before the derivatives are made.
@@ -142,9 +143,9 @@ extension Pipeline {
             // +0.5 now, so that the resize's final (truncating) cast to 8 bits rounds to nearest;
             // resampling kernels sum to 1, so the offset passes through unchanged.
             let float = try base.derive("convert to float") { cv_add_float($0, $1, 0.5) }
-            image = try Thumbnailer.resize(.decoded(float), options: derivative.resize)
+            image = try Thumbnailer.resize(float, options: derivative.resize)
         } else {
-            image = try Thumbnailer.resize(.decoded(base), options: derivative.resize)
+            image = try Thumbnailer.resize(base, options: derivative.resize)
         }
         let context = StepContext(background: derivative.resize.background, derivative: derivative.name)
         for step in steps { image = try step.apply(to: image, context: context).eightBitSRGB() }
@@ -153,12 +154,12 @@ extension Pipeline {
 
     /// A 16-px-wide WebP data URI and the dominant colour, from the decoded base.
     static func preview(of base: VipsImage) throws(ImgfnError) -> (String, String) {
-        let tiny = try Thumbnailer.resize(.decoded(base), options: ResizeOptions(width: 16, height: 16)).flattened(
+        let tiny = try Thumbnailer.resize(base, options: ResizeOptions(width: 16, height: 16)).flattened(
             onto: .white)
         let webp = try ImageEncoder.encode(tiny, as: .webp, EncodeOptions(quality: 50), background: .white)
         let uri = "data:image/webp;base64," + Data(webp.bytes).base64EncodedString()
         let sample = try PixelBuffer(
-            Thumbnailer.resize(.decoded(base), options: ResizeOptions(width: 64, height: 64)).flattened(onto: .white)
+            Thumbnailer.resize(base, options: ResizeOptions(width: 64, height: 64)).flattened(onto: .white)
                 .srgb()
         )
         return (uri, sample.dominantColour)

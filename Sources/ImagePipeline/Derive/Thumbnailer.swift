@@ -4,37 +4,25 @@ import ImgfnBase
 /// Turns an input into an upright, sRGB, 8-bit image of the requested geometry, around libvips'
 /// `thumbnail` (hence the name; `ImageResizer` is the public one-image API built on it).
 ///
-/// Stage order (fixed): shrink-on-load (`thumbnail`: the JPEG/WebP/HEIF decoders decode at a
-/// reduced scale, EXIF orientation applied, ICC profile → sRGB) → 8-bit sRGB → fit (crop or pad).
-/// The same geometry code resizes an already decoded image (`.decoded`), which is how every
-/// derivative of a set is made from one decode.
+/// Stage order (fixed): the one decode (`ImageDecoder.decodeShrunk`: shrink-on-load where the
+/// format has it, ICC profile → sRGB, 8 bits, pixels as stored) → resize (`thumbnail_image`,
+/// EXIF orientation applied after shrinking) → fit (crop or pad). A single resize and every
+/// derivative of a set go through the same code; a set decodes once for all its derivatives.
 enum Thumbnailer {
-    /// What is resized: encoded bytes (decoded here, with shrink-on-load) or a decoded image.
-    /// Either may carry an EXIF orientation; the result is upright, turned after shrinking.
-    enum Input {
-        case encoded(SourceBytes, ImageInfo)
-        case decoded(VipsImage)
-
-        var orientedWidth: Int {
-            switch self {
-            case .encoded(_, let info): info.orientedWidth
-            case .decoded(let image): image.orientation >= 5 ? image.height : image.width
-            }
-        }
-
-        var orientedHeight: Int {
-            switch self {
-            case .encoded(_, let info): info.orientedHeight
-            case .decoded(let image): image.orientation >= 5 ? image.width : image.height
-            }
-        }
-    }
-
+    /// One image from encoded bytes, through the same decode a derivative set uses (so every
+    /// path accepts and refuses the same inputs): shrunk on load as far as `thumbnail` would
+    /// for this size, then resized.
     static func resize(_ source: SourceBytes, info: ImageInfo, options: ResizeOptions) throws(ImgfnError) -> VipsImage {
-        try resize(.encoded(source, info), options: options)
+        try options.validate()
+        let scale = options.neededScale(width: info.orientedWidth, height: info.orientedHeight)
+        let shrink = ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6))
+        let decoded = try ImageDecoder.decodeShrunk(source, info: info, shrink: shrink)
+        return try resize(decoded, options: options)
     }
 
-    static func resize(_ input: Input, options: ResizeOptions) throws(ImgfnError) -> VipsImage {
+    /// `input` resized to `options`: it may carry an EXIF orientation (the shared decode of a set
+    /// does); the result is upright, turned after shrinking.
+    static func resize(_ input: VipsImage, options: ResizeOptions) throws(ImgfnError) -> VipsImage {
         try options.validate()
         let size = options.enlarge ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN
         guard let width = options.width, let height = options.height else {
@@ -52,11 +40,11 @@ enum Thumbnailer {
                 return try thumbnail(input, width: width, height: height, size: size, crop: interesting)
             }
             // Compass gravity: scale so the image covers the box, then cut the box out at the anchor.
-            let scale = options.coverScale(width: input.orientedWidth, height: input.orientedHeight)
+            let scale = options.coverScale(width: input.uprightWidth, height: input.uprightHeight)
             let image = try thumbnail(
                 input,
-                width: Swift.max(1, Int((Double(input.orientedWidth) * scale).rounded())),
-                height: Swift.max(1, Int((Double(input.orientedHeight) * scale).rounded())),
+                width: Swift.max(1, Int((Double(input.uprightWidth) * scale).rounded())),
+                height: Swift.max(1, Int((Double(input.uprightHeight) * scale).rounded())),
                 size: VIPS_SIZE_BOTH)
             let cropWidth = Swift.min(width, image.width)
             let cropHeight = Swift.min(height, image.height)
@@ -69,8 +57,8 @@ enum Thumbnailer {
         case .fill:
             return try thumbnail(
                 input,
-                width: options.enlarge ? width : Swift.min(width, input.orientedWidth),
-                height: options.enlarge ? height : Swift.min(height, input.orientedHeight),
+                width: options.enlarge ? width : Swift.min(width, input.uprightWidth),
+                height: options.enlarge ? height : Swift.min(height, input.uprightHeight),
                 size: VIPS_SIZE_FORCE)
 
         case .contain:
@@ -87,25 +75,12 @@ enum Thumbnailer {
         }
     }
 
-    /// Shrink-on-load decode (or in-memory resize) to fit `width`×`height`, upright, in 8-bit
+    /// In-memory resize (libvips' `thumbnail_image`) to fit `width`×`height`, upright, in 8-bit
     /// sRGB (or 8-bit grey).
     private static func thumbnail(
-        _ input: Input, width: Int, height: Int, size: VipsSize, crop: VipsInteresting = VIPS_INTERESTING_NONE
+        _ input: VipsImage, width: Int, height: Int, size: VipsSize, crop: VipsInteresting = VIPS_INTERESTING_NONE
     ) throws(ImgfnError) -> VipsImage {
-        let image: VipsImage
-        switch input {
-        case .encoded(let source, let info):
-            // An embedded profile is honoured by converting through it to sRGB. Without one
-            // (most web images), libvips' plain colourspace conversion is exact and far cheaper.
-            let exportProfile: String? = info.hasICCProfile ? "srgb" : nil
-            image = try VipsImage.make(.corruptImage, "cannot decode", source: source) {
-                cv_thumbnail_buffer(
-                    source.base, source.count, $0, Int32(width), Int32(height), size, crop, ImageDecoder.failOn,
-                    exportProfile)
-            }
-        case .decoded(let decoded):
-            image = try decoded.derive("resize") { cv_thumbnail_image($0, $1, Int32(width), Int32(height), size, crop) }
-        }
+        let image = try input.derive("resize") { cv_thumbnail_image($0, $1, Int32(width), Int32(height), size, crop) }
         return try image.eightBitSRGB()
     }
 

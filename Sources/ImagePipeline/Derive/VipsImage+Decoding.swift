@@ -1,7 +1,8 @@
+import CVips
 import ImgfnBase
 
-// Whole-image decodes: the header checks of Decode, then a full-size `thumbnail` (upright, 8-bit
-// sRGB). They sit here, above Decode and Thumbnailer, because they use both.
+// Whole-image decodes: the header checks and the decode of Decode, then turned upright. They sit
+// in Derive, above the decoder, beside the resizes that share that decode.
 
 extension VipsImage {
     /// Decodes a whole image (e.g. a watermark PNG) into memory: 8-bit sRGB, upright, at full
@@ -9,8 +10,9 @@ extension VipsImage {
     /// of times.
     public static func decode(_ bytes: SourceBytes, limits: DecodeLimits = .default) throws(ImgfnError) -> VipsImage {
         let (info, _) = try ImageDecoder.open(bytes, limits: limits)
-        let options = ResizeOptions(width: info.orientedWidth, height: info.orientedHeight)
-        return try Thumbnailer.resize(bytes, info: info, options: options).inMemory()
+        let stored = try ImageDecoder.decodeShrunk(bytes, info: info, shrink: 1)
+        guard info.orientation != 1 else { return stored }
+        return try stored.derive("orient") { cv_autorot($0, $1) }.inMemory()
     }
 }
 

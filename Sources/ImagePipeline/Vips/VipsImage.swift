@@ -60,6 +60,9 @@ public final class VipsImage {
     var pages: Int { Int(vips_image_get_n_pages(pointer)) }
     var pageHeight: Int { Int(vips_image_get_page_height(pointer)) }
     var orientation: Int { Int(vips_image_get_orientation(pointer)) }
+    /// The size the image has once its EXIF orientation is applied.
+    var uprightWidth: Int { orientation >= 5 ? height : width }
+    var uprightHeight: Int { orientation >= 5 ? width : height }
 
     func has(_ field: String) -> Bool { vips_image_get_typeof(pointer, field) != 0 }
 

@@ -174,6 +174,16 @@ public enum VipsRuntime {
     /// pointed nowhere.)
     static var moduleDirectory: String? {
         if let dir = settings.moduleDirectory { return dir }
+        guard let path = libraryPath, let slash = path.lastIndex(of: "/"),
+            path[path.index(after: slash)...].hasPrefix("libvips.so")
+        else { return nil }
+        return "\(path[..<slash])/vips-modules-\(vips_version(0)).\(vips_version(1))"
+    }
+
+    /// The libvips shared object this process loaded (from `/proc/self/maps`), e.g.
+    /// `/usr/lib/x86_64-linux-gnu/libvips.so.42.16.1` (Debian's) or a single-file build's
+    /// `libvips-<hash>.so.42`.
+    public static var libraryPath: String? {
         guard
             let maps = try? SourceBytes.read(
                 fileDescriptor: open("/proc/self/maps", O_RDONLY | O_CLOEXEC), maxBytes: 16 << 20, closing: true)
@@ -182,11 +192,28 @@ public enum VipsRuntime {
         for line in text.split(separator: "\n") {
             guard let start = line.firstIndex(of: "/") else { continue }
             let path = line[start...]
-            guard let slash = path.lastIndex(of: "/"), path[path.index(after: slash)...].hasPrefix("libvips.so") else {
-                continue
+            if let slash = path.lastIndex(of: "/"), path[path.index(after: slash)...].hasPrefix("libvips") {
+                return String(path)
             }
-            return "\(path[..<slash])/vips-modules-\(vips_version(0)).\(vips_version(1))"
         }
         return nil
+    }
+
+    /// What this libvips can read and write, as imgfn uses it: loaders allowed (HEIF/AVIF only
+    /// when its support loads), savers present. Starts libvips, and loads the HEIF module.
+    public static func codecs() -> (loaders: [String], savers: [String]) {
+        guard (try? start()) != nil else { return ([], []) }
+        let heif = (try? requireHEIF()) != nil
+        // By operation nickname: stable across builds (libpng or libspng, GIF via nsgif…).
+        func has(_ nickname: String) -> Bool { vips_type_find("VipsOperation", nickname) != 0 }
+        let loaders = [
+            ("JPEG", "jpegload_buffer"), ("PNG", "pngload_buffer"), ("WebP", "webpload_buffer"),
+            ("GIF", "gifload_buffer"), ("TIFF", "tiffload_buffer"), ("HEIF/AVIF", "heifload_buffer"),
+        ].filter { has($0.1) && ($0.0 != "HEIF/AVIF" || heif) }.map(\.0)
+        let savers = [
+            ("JPEG", "jpegsave_buffer"), ("PNG", "pngsave_buffer"), ("WebP", "webpsave_buffer"),
+            ("AVIF", "heifsave_buffer"),
+        ].filter { has($0.1) && ($0.0 != "AVIF" || heif) }.map(\.0)
+        return (loaders, savers)
     }
 }

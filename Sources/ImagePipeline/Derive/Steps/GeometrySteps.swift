@@ -20,7 +20,7 @@ public struct ResizeStep: PipelineStep {
     public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         var options = self.options
         options.background = context.background
-        return try Thumbnailer.resize(.decoded(image), options: options)
+        return try Thumbnailer.resize(image, options: options)
     }
 }
 
