@@ -17,7 +17,7 @@ endif
 IMGFN      := $(SCRATCH)/release/imgfn
 DEMO_OUT   := out/demo
 
-.PHONY: all deps build demo test lint format unit-test lint-template lambda lambda-test clean fixtures matrix-fixtures \
+.PHONY: all deps build demo test lint format fuzz asan unit-test lint-template lambda lambda-test clean fixtures matrix-fixtures \
         bench bench-quick bench-baseline bench-prepare
 
 all: build
@@ -105,6 +105,21 @@ bench-baseline: bench-prepare
 matrix-fixtures: deps
 	@scripts/fetch-bench-photos.sh
 	@python3 Fixtures/make-matrix-fixtures.py
+
+# The decode path under libFuzzer and AddressSanitizer (Fuzz/Sources/imgfn-fuzz), seeded from the
+# fixtures, for FUZZ_SECONDS (CI: 120); an input that crashes, hangs or blows memory fails it.
+FUZZ_SECONDS ?= 120
+FUZZ_BUILD   := -c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xcc -DFUZZING
+fuzz: deps matrix-fixtures
+	$(SWIFT) build $(FUZZ_BUILD) --product imgfn-fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The imaging core's tests under AddressSanitizer (our Swift code instrumented; libvips is not).
+# Builds every test target with ASan in .build-asan: slow (minutes), so not part of make test.
+asan: deps matrix-fixtures
+	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --scratch-path .build-asan --sanitize=address \
+	  --disable-xctest --filter ImagePipelineTests
 
 # Regenerates Fixtures/ from Fixtures/photos (needs libvips-tools, imagemagick, exiftool, libheif-examples).
 fixtures:

@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "imgfn", targets: ["imgfn"]),
         .executable(name: "bootstrap", targets: ["ResizeFunction"]),
         .executable(name: "imgfn-bench", targets: ["imgfn-bench"]),
+        .executable(name: "imgfn-fuzz", targets: ["imgfn-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -92,6 +93,14 @@ let package = Package(
             ],
             path: "Benchmarks/Sources/imgfn-bench"
         ),
+        // The decode path under libFuzzer (`make fuzz`: built with -sanitize=fuzzer and
+        // -DFUZZING), or replaying files (a plain build).
+        .executableTarget(
+            name: "imgfn-fuzz",
+            dependencies: ["ImagePipeline", "ImgfnBase", "CFuzzMain"],
+            path: "Fuzz/Sources/imgfn-fuzz"
+        ),
+        .target(name: "CFuzzMain", path: "Fuzz/Sources/CFuzzMain"),
         // Helpers every test target shares: fixture paths and loaders, temporary directories.
         .target(
             name: "TestSupport",

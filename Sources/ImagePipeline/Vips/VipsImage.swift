@@ -44,9 +44,27 @@ public final class VipsImage {
 
     /// This image computed into memory now (decoding happens here): several consumers then
     /// read pixels instead of each re-running the pipeline behind it.
+    ///
+    /// The copy owns its metadata too: blob fields (EXIF, XMP, ICC) are copied while this image
+    /// is alive, because some loaders set them pointing into memory they free with themselves
+    /// (libvips 8.14's HEIF loader: its EXIF was read after free at save time; found by
+    /// `make fuzz` on `Fixtures/formats/photo.heic`).
     func inMemory() throws(ImgfnError) -> VipsImage {
         guard let copy = vips_image_copy_memory(pointer) else {
             throw ImgfnError(.corruptImage, "cannot decode: \(VipsError.take())")
+        }
+        if let fields = vips_image_get_fields(copy) {
+            defer { g_strfreev(fields) }
+            var i = 0
+            while let field = fields[i] {
+                i += 1
+                guard vips_image_get_typeof(copy, field) == vips_blob_get_type() else { continue }
+                var data: UnsafeRawPointer?
+                var length = 0
+                if vips_image_get_blob(copy, field, &data, &length) == 0, let data, length > 0 {
+                    vips_image_set_blob_copy(copy, field, data, length)
+                }
+            }
         }
         return VipsImage(owning: copy, source: nil)
     }
