@@ -50,10 +50,10 @@ test: lint unit-test lint-template lambda-test
 # it (.swift-format): `make format` rewrites it so.
 lint:
 	scripts/check-layers.sh
-	$(SWIFT) format lint --strict -r Sources Tests Benchmarks/Sources Package.swift
+	$(SWIFT) format lint --strict -r Sources Tests Benchmarks/Sources Fuzz/Sources Package.swift
 
 format:
-	$(SWIFT) format format -i -r Sources Tests Benchmarks/Sources Package.swift
+	$(SWIFT) format format -i -r Sources Tests Benchmarks/Sources Fuzz/Sources Package.swift
 
 lint-template: deps
 	cfn-lint template.yaml

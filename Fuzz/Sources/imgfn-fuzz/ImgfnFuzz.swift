@@ -27,35 +27,37 @@ func runOne(_ bytes: UnsafeRawBufferPointer) -> Result<EncodedImage, ImgfnError>
 }
 
 #if FUZZING
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    _ = runOne(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+        _ = runOne(UnsafeRawBufferPointer(start: data, count: size))
+        return 0
+    }
 #else
-/// Replay: each file through the same path, one line each. Exits 1 when an outcome breaks the
-/// rules (an empty or multi-line reason, an empty output).
-@main struct Replay {
-    static func main() {
-        var broken = 0
-        for path in CommandLine.arguments.dropFirst() {
-            let outcome = Result { () throws(ImgfnError) in try SourceBytes.read(path: path, maxBytes: 64 << 20) }
-                .flatMap { bytes in bytes.withUnsafeBytes(runOne) }
-            switch outcome {
-            case .success(let image):
-                let fine = !image.bytes.isEmpty
-                if !fine { broken += 1 }
-                print("\(fine ? "ok   " : "BAD  ") \(path): \(image.width)×\(image.height), \(image.bytes.count) bytes")
-            case .failure(let error):
-                let fine = !error.message.isEmpty && !error.message.contains("\n")
-                if !fine { broken += 1 }
-                print("\(fine ? "no   " : "BAD  ") \(path): \(error.code): \(error.message)")
+    /// Replay: each file through the same path, one line each. Exits 1 when an outcome breaks the
+    /// rules (an empty or multi-line reason, an empty output).
+    @main struct Replay {
+        static func main() {
+            var broken = 0
+            for path in CommandLine.arguments.dropFirst() {
+                let outcome = Result { () throws(ImgfnError) in try SourceBytes.read(path: path, maxBytes: 64 << 20) }
+                    .flatMap { bytes in bytes.withUnsafeBytes(runOne) }
+                switch outcome {
+                case .success(let image):
+                    let fine = !image.bytes.isEmpty
+                    if !fine { broken += 1 }
+                    print(
+                        "\(fine ? "ok   " : "BAD  ") \(path): \(image.width)×\(image.height), \(image.bytes.count) bytes"
+                    )
+                case .failure(let error):
+                    let fine = !error.message.isEmpty && !error.message.contains("\n")
+                    if !fine { broken += 1 }
+                    print("\(fine ? "no   " : "BAD  ") \(path): \(error.code): \(error.message)")
+                }
+            }
+            if broken > 0 {
+                print("\(broken) outcomes broke the rules")
+                exit(1)
             }
         }
-        if broken > 0 {
-            print("\(broken) outcomes broke the rules")
-            exit(1)
-        }
     }
-}
 #endif
