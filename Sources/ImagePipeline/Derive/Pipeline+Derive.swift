@@ -44,9 +44,9 @@ extension Pipeline {
                 // When the shared decode was itself shrunk on load (its pixels rounded to 8 bits
                 // by the decoder) and thumbnail would shrink this derivative more deeply (e.g.
                 // 120 px from 1920: 1/8 against 1/4 for a 200-px sibling), the resize runs in
-                // floating point so that rounding is not compounded by another: 51.9 → 52.9 dB
-                // against thumbnail's 52.5 (see DeriveTests). A full-size shared decode needs
-                // no such care, and is too large to convert cheaply.
+                // floating point so that rounding is not compounded by another (DeriveTests holds
+                // every derivative's PSNR to thumbnail's). A full-size shared decode needs no
+                // such care, and is too large to convert cheaply.
                 let precise = shrinksOnLoad && sharedShrink > 1 && shrink(scales[i]) > sharedShrink
                 images.append(try Self.prepare(derivative, steps: steps, from: base, precise: precise))
             }

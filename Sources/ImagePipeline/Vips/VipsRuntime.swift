@@ -13,9 +13,9 @@ import Synchronization
 /// Start-up does what libvips' maintainers recommend for servers handling untrusted input:
 /// the operation cache is off (we never repeat an operation), every loader is blocked except
 /// JPEG, PNG, WebP, GIF, TIFF and HEIF/AVIF, and optional modules are *not* loaded at start.
-/// Loading Debian's five modules (magick, poppler, openslide, heif, jxl) costs ~20 ms of
-/// `vips_init`; only the HEIF module is ever needed, and only when a HEIF/AVIF image is read
-/// or written, so `requireHEIF()` loads that one on demand.
+/// Loading Debian's five modules (magick, poppler, openslide, heif, jxl) is most of
+/// `vips_init`'s time (README "Performance"); only the HEIF module is ever needed, and only when
+/// a HEIF/AVIF image is read or written, so `requireHEIF()` loads that one on demand.
 public enum VipsRuntime {
     /// Loader classes that stay usable after everything else under `VipsForeignLoad` is blocked.
     /// Subclasses (file, buffer, source variants) follow their parent.
