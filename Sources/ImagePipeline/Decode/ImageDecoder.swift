@@ -84,7 +84,7 @@ enum ImageDecoder {
 
     /// Decodes `source` whole into memory, in 8-bit sRGB, shrunk on load by `shrink` (1, 2, 4
     /// or 8) where the format can (JPEG's DCT scaling, WebP's scaled decode) and not resampled
-    /// otherwise: the base every derivative of a set is resized from (`Thumbnailer.Input.decoded`).
+    /// otherwise: the base every derivative of a set is resized from (`Thumbnailer.resize(_:options:)`).
     /// Its pixels are as stored, with the source's EXIF orientation kept as the `orientation`
     /// field: a resize of it comes out upright.
     static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, shrink: Int) throws(ImgfnError) -> VipsImage {
