@@ -82,17 +82,19 @@ enum ImageDecoder {
         return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(tenths % 10)"
     }
 
-    /// Decodes `source` whole into memory, in 8-bit sRGB, shrunk on load by `shrink` (1, 2, 4
-    /// or 8) where the format can (JPEG's DCT scaling, WebP's scaled decode) and not resampled
+    /// Decodes `source` whole into memory, in 8-bit sRGB, shrunk on load for a resize by `scale`
+    /// (≤ 1: the largest any derivative needs) where the format can, as libvips' `thumbnail`
+    /// does: JPEG by its DCT scaling (1/2, 1/4 or 1/8, leaving at least a factor of two to the
+    /// resize, `loadShrink`), WebP by its scaled decode straight to `scale`; not resampled
     /// otherwise: the base every derivative of a set is resized from (`Thumbnailer.resize(_:options:)`).
     /// Its pixels are as stored, with the source's EXIF orientation kept as the `orientation`
     /// field: a resize of it comes out upright.
-    static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, shrink: Int) throws(ImgfnError) -> VipsImage {
+    static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, scale: Double) throws(ImgfnError) -> VipsImage {
+        let shrink = loadShrink(forReduction: 1 / Swift.max(scale, 1e-6))
         let options =
-            switch (info.format, shrink) {
-            case (_, ...1): ""
-            case (.jpeg, _): "shrink=\(shrink)"
-            case (.webp, _): "scale=\(1 / Double(shrink))"
+            switch info.format {
+            case .jpeg where shrink > 1: "shrink=\(shrink)"
+            case .webp where scale < 1: "scale=\(Swift.max(scale, 1e-4))"
             default: ""
             }
         var image = try VipsImage.make(.corruptImage, "cannot decode", source: source) {

@@ -36,7 +36,7 @@ extension Pipeline {
             }
             let shrink = { (scale: Double) in ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)) }
             let sharedShrink = shrink(scales.max() ?? 1)
-            let base = try ImageDecoder.decodeShrunk(source, info: info, shrink: sharedShrink)
+            let base = try ImageDecoder.decodeShrunk(source, info: info, scale: Swift.min(scales.max() ?? 1, 1))
             decoded = clock.now
             _ = consume source  // the decode is in memory: nothing reads the encoded bytes again
             let shrinksOnLoad = info.format == .jpeg || info.format == .webp

@@ -15,8 +15,7 @@ enum Thumbnailer {
     static func resize(_ source: SourceBytes, info: ImageInfo, options: ResizeOptions) throws(ImgfnError) -> VipsImage {
         try options.validate()
         let scale = options.neededScale(width: info.orientedWidth, height: info.orientedHeight)
-        let shrink = ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6))
-        let decoded = try ImageDecoder.decodeShrunk(source, info: info, shrink: shrink)
+        let decoded = try ImageDecoder.decodeShrunk(source, info: info, scale: Swift.min(scale, 1))
         return try resize(decoded, options: options)
     }
 

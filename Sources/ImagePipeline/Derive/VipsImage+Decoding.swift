@@ -10,7 +10,7 @@ extension VipsImage {
     /// of times.
     public static func decode(_ bytes: SourceBytes, limits: DecodeLimits = .default) throws(ImgfnError) -> VipsImage {
         let (info, _) = try ImageDecoder.open(bytes, limits: limits)
-        let stored = try ImageDecoder.decodeShrunk(bytes, info: info, shrink: 1)
+        let stored = try ImageDecoder.decodeShrunk(bytes, info: info, scale: 1)
         guard info.orientation != 1 else { return stored }
         return try stored.derive("orient") { cv_autorot($0, $1) }.inMemory()
     }
