@@ -119,7 +119,7 @@ import Testing
         let outcomes = [
             ("imgfn resize", try resize(input, scratch: scratch)),
             ("imgfn derive", try derive(input, scratch: scratch)),
-            ("handler", try await handle(input, scratch: scratch)),
+            ("handler (imgfn invoke)", try handle(input, scratch: scratch)),
         ]
         for (path, outcome) in outcomes.dropFirst() {
             #expect(outcome == outcomes[0].1, "\(path) disagrees with \(outcomes[0].0): \(outcome) vs \(outcomes[0].1)")
@@ -199,22 +199,28 @@ import Testing
         return try made(from: out, manifestKey: manifestKey)
     }
 
-    func handle(_ input: Input, scratch: String) async throws -> Outcome {
+    func handle(_ input: Input, scratch: String) throws -> Outcome {
         let bucket = scratch + "/bucket"
         let name = String(input.path.split(separator: "/").last!)
         let key = "uploads/\(name)"
         try FileManager.default.createDirectory(atPath: bucket + "/uploads", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: input.path, toPath: "\(bucket)/\(key)")
         let size = try FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int ?? 0
-        let store = FileSystemBlobStore(root: bucket)
-        let handler = Handler(pipeline: try Pipeline(.default)) { _ in store }
-        let event = try EventDecoder.decode(
-            Array(EventSamples.make(.s3Put, bucket: "photos", key: key, size: size).utf8))
-        let results = await handler.handle(event)
-        switch try #require(results.first).outcome {
-        case .ok(_, let manifestKey, _): return try made(from: bucket, manifestKey: manifestKey)
+        // The handler runs in its own process (`imgfn invoke`, the function's handler on the
+        // filesystem store), as it does in the function: libvips' error buffer is process-wide,
+        // so in this test process a concurrent test's failure could reach this reason.
+        let eventPath = scratch + "/event.json"
+        try EventSamples.make(.s3Put, bucket: "photos", key: key, size: size)
+            .write(toFile: eventPath, atomically: true, encoding: .utf8)
+        let run = try CLI.run(["invoke", "--event", eventPath, "--store", bucket, "--json"])
+        let results = try JSONDecoder().decode([RecordResult].self, from: Data(run.stdout))
+        switch try #require(results.first, "\(run.stderr)").outcome {
+        case .ok(_, let manifestKey, _):
+            #expect(run.status == 0, "\(run.stderr)")
+            return try made(from: bucket, manifestKey: manifestKey)
         case .failed(let transient, _, let reason):
             #expect(!transient, "a bad input is a permanent failure")
+            #expect(run.status == 65, "invoke exit status \(run.status)")
             let written = FileManager.default.enumerator(atPath: bucket + "/derived")?.allObjects as? [String] ?? []
             #expect(
                 written.allSatisfy { $0.hasPrefix("_failures") },
@@ -265,7 +271,7 @@ import Testing
         return Double(total) / Double(a.width * a.height * bands)
     }
 
-    /// Guards the size arithmetic above with inputs narrower than 320 px and a 50:1 panorama.
+    /// Guards the table: every committed fixture is in it, so a new one cannot skip the matrix.
     @Test func theTableCoversEveryCommittedImage() throws {
         let listed = Set(Self.committed.map(\.path))
         var found: [String] = []

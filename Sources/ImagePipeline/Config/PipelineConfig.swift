@@ -161,9 +161,15 @@ public struct EncodeSettings: Sendable, Equatable, Codable {
         return options
     }
 
-    /// What a set changes from `EncodeOptions`' defaults (which give every unset field its
-    /// value): progressive JPEG, smaller at large sizes and rendering early on a page.
-    public static let defaults: [OutputFormat: EncodeSettings] = [.jpeg: EncodeSettings(progressive: true)]
+    /// A set's encoder settings: `EncodeOptions`' defaults (the one place their values live),
+    /// spelt out so that they are part of the configuration hash, except that a set writes
+    /// progressive JPEG (smaller at large sizes, rendering early on a page).
+    public static let defaults: [OutputFormat: EncodeSettings] = [
+        .jpeg: EncodeSettings(quality: EncodeOptions.defaultQuality(for: .jpeg), progressive: true),
+        .webp: EncodeSettings(quality: EncodeOptions.defaultQuality(for: .webp), effort: EncodeOptions.defaultEffort),
+        .avif: EncodeSettings(quality: EncodeOptions.defaultQuality(for: .avif), effort: EncodeOptions.defaultEffort),
+        .png: EncodeSettings(compression: EncodeOptions().compression),
+    ]
 }
 
 extension PipelineConfig {
