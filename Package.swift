@@ -8,7 +8,7 @@ import PackageDescription
 //   service      ImageService: events, handler, output keys, manifest, filesystem store
 //   libraries    ImagePipeline (imaging, links libvips)   S3Store (SigV4 + S3, links AsyncHTTPClient)
 //   base         ImgfnBase: the error type, SourceBytes, AtomicFile, the BlobStore protocol
-//   C            CVips
+//   C            CVips, CHeif (HEIC through the system's libheif, opened only when one arrives)
 // Heavy dependencies stay in the targets that need them, so the imaging core, the service and
 // the benchmarks build and start without an HTTP client, and S3Store without libvips.
 let package = Package(
@@ -36,12 +36,16 @@ let package = Package(
             pkgConfig: "vips",
             providers: [.apt(["libvips-dev"])]
         ),
+        // HEIC decoding through the system's libheif + libde265, dlopen'ed on the first HEIC
+        // (the single-file libvips has no HEVC decoder). Compiles against libheif-dev's header
+        // and links nothing of libheif.
+        .target(name: "CHeif"),
         // What every layer shares and nothing heavy: no libvips, no HTTP client.
         .target(name: "ImgfnBase"),
         // Imaging only: libvips, decode, derive, encode, the pipeline configuration.
         .target(
             name: "ImagePipeline",
-            dependencies: ["CVips", "ImgfnBase"]
+            dependencies: ["CVips", "CHeif", "ImgfnBase"]
         ),
         // The S3 client (SigV4, REST, retries) and S3BlobStore, without libvips.
         .target(

@@ -38,6 +38,22 @@ static inline int cv_image_new_from_buffer(const void *buf, size_t len, const ch
     return *out == NULL ? -1 : 0;
 }
 
+/// An image of `width`×`height` interleaved pixels copied from `data` (`size` bytes, `bands`
+/// samples of `format` each), tagged as `interpretation`, with `icc` (may be NULL) as its ICC
+/// profile. `*out` is a new reference that owns its copy.
+static inline int cv_image_new_from_pixels(const void *data, size_t size, int width, int height, int bands,
+                                           VipsBandFormat format, VipsInterpretation interpretation,
+                                           const void *icc, size_t icc_size, VipsImage **out) {
+    VipsImage *raw = vips_image_new_from_memory_copy(data, size, width, height, bands, format);
+    if (raw == NULL)
+        return -1;
+    int result = vips_copy(raw, out, "interpretation", interpretation, NULL);
+    g_object_unref(raw);
+    if (result == 0 && icc != NULL && icc_size > 0)
+        vips_image_set_blob_copy(*out, VIPS_META_ICC_NAME, icc, icc_size);
+    return result;
+}
+
 /// Turned upright according to the EXIF orientation tag (which is then removed).
 static inline int cv_autorot(VipsImage *in, VipsImage **out) {
     return vips_autorot(in, out, NULL);

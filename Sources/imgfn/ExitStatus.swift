@@ -23,7 +23,7 @@ enum ExitStatus {
           64  usage error (bad option or value)
           65  the input is not a usable image: empty, corrupt, truncated, unsupported format, or over a limit
           66  the input is missing or unreadable
-          69  a codec this libvips lacks was needed (e.g. no HEIF/AVIF module)
+          69  a codec this build lacks was needed (e.g. no libheif for HEIC, no AVIF in libvips)
           70  internal error (libvips failed to encode a valid image)
           73  the output cannot be written
           75  a store failed transiently (invoke): retrying may succeed

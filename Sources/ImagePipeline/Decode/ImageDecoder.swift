@@ -12,8 +12,9 @@ enum ImageDecoder {
     static let failOn = VIPS_FAIL_ON_WARNING
 
     /// Reads and checks the header of `source`: sniffs the format, refuses what is over `limits`.
-    /// No pixel buffer is allocated. Returns the info and the (lazy, header-only) image.
-    static func open(_ source: SourceBytes, limits: DecodeLimits) throws(ImgfnError) -> (ImageInfo, VipsImage) {
+    /// No pixel buffer is allocated. Returns the info and the (lazy, header-only) libvips image,
+    /// nil for a HEIC (read by `HEICDecoder`, not libvips).
+    static func open(_ source: SourceBytes, limits: DecodeLimits) throws(ImgfnError) -> (ImageInfo, VipsImage?) {
         try SourceBytes.checkSize(source.count, maxBytes: limits.maxBytes)
         guard let format = ImageFormat.sniff(source.prefix(4096)) else {
             throw ImgfnError(
@@ -22,6 +23,11 @@ enum ImageDecoder {
             )
         }
         try VipsRuntime.start()
+        if format == .heic {
+            let info = try HEICDecoder.info(source)
+            try check(info, against: limits)
+            return (info, nil)
+        }
         if format.needsHEIF { try VipsRuntime.requireHEIF() }
         let image = try VipsImage.make(
             .corruptImage, "cannot read \(format.rawValue.uppercased()) header", source: source
@@ -97,9 +103,12 @@ enum ImageDecoder {
             case .webp where scale < 1: "scale=\(Swift.max(scale, 1e-4))"
             default: ""
             }
-        var image = try VipsImage.make(.corruptImage, "cannot decode", source: source) {
-            cv_image_new_from_buffer(source.base, source.count, options, failOn, $0)
-        }
+        var image =
+            try info.format == .heic
+            ? HEICDecoder.decode(source)
+            : VipsImage.make(.corruptImage, "cannot decode", source: source) {
+                cv_image_new_from_buffer(source.base, source.count, options, failOn, $0)
+            }
         if info.hasICCProfile {
             image = try image.derive("convert through the ICC profile") { cv_icc_transform($0, $1, "srgb", nil) }
         } else if image.interpretation == VIPS_INTERPRETATION_CMYK {

@@ -52,6 +52,7 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable {
         return "unrecognised data"
     }
 
-    /// Whether libvips needs its HEIF support (an optional module in Debian's build).
-    var needsHEIF: Bool { self == .heic || self == .avif }
+    /// Whether libvips needs its HEIF support (an optional module in Debian's build) to read it:
+    /// AVIF only, since HEIC is read through libheif directly (`HEICDecoder`).
+    var needsHEIF: Bool { self == .avif }
 }

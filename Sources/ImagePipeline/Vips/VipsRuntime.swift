@@ -1,3 +1,4 @@
+import CHeif
 import CVips
 import ImgfnBase
 import Synchronization
@@ -180,10 +181,15 @@ public enum VipsRuntime {
         return "\(path[..<slash])/vips-modules-\(vips_version(0)).\(vips_version(1))"
     }
 
+    /// The libheif shared object HEIC decoding opened, once it has (from `/proc/self/maps`).
+    static var heifLibraryPath: String? { mappedLibrary(named: "libheif") }
+
     /// The libvips shared object this process loaded (from `/proc/self/maps`), e.g.
     /// `/usr/lib/x86_64-linux-gnu/libvips.so.42.16.1` (Debian's) or a single-file build's
     /// `libvips-<hash>.so.42`.
-    public static var libraryPath: String? {
+    public static var libraryPath: String? { mappedLibrary(named: "libvips") }
+
+    private static func mappedLibrary(named prefix: String) -> String? {
         guard
             let maps = try? SourceBytes.read(
                 fileDescriptor: open("/proc/self/maps", O_RDONLY | O_CLOEXEC), maxBytes: 16 << 20, closing: true)
@@ -192,7 +198,7 @@ public enum VipsRuntime {
         for line in text.split(separator: "\n") {
             guard let start = line.firstIndex(of: "/") else { continue }
             let path = line[start...]
-            if let slash = path.lastIndex(of: "/"), path[path.index(after: slash)...].hasPrefix("libvips") {
+            if let slash = path.lastIndex(of: "/"), path[path.index(after: slash)...].hasPrefix(prefix) {
                 return String(path)
             }
         }
@@ -206,10 +212,15 @@ public enum VipsRuntime {
         let heif = (try? requireHEIF()) != nil
         // By operation nickname: stable across builds (libpng or libspng, GIF via nsgif…).
         func has(_ nickname: String) -> Bool { vips_type_find("VipsOperation", nickname) != 0 }
-        let loaders = [
+        var loaders = [
             ("JPEG", "jpegload_buffer"), ("PNG", "pngload_buffer"), ("WebP", "webpload_buffer"),
-            ("GIF", "gifload_buffer"), ("TIFF", "tiffload_buffer"), ("HEIF/AVIF", "heifload_buffer"),
-        ].filter { has($0.1) && ($0.0 != "HEIF/AVIF" || heif) }.map(\.0)
+            ("GIF", "gifload_buffer"), ("TIFF", "tiffload_buffer"), ("AVIF", "heifload_buffer"),
+        ].filter { has($0.1) && ($0.0 != "AVIF" || heif) }.map(\.0)
+        // HEIC: through the system's libheif (CHeif), when it opens and decodes HEVC.
+        var reason = [CChar](repeating: 0, count: 256)
+        if reason.withUnsafeMutableBufferPointer({ cheif_open($0.baseAddress!, $0.count) }) == 0 {
+            loaders.insert("HEIC (\(heifLibraryPath ?? "libheif"))", at: loaders.count - (heif ? 1 : 0))
+        }
         let savers = [
             ("JPEG", "jpegsave_buffer"), ("PNG", "pngsave_buffer"), ("WebP", "webpsave_buffer"),
             ("AVIF", "heifsave_buffer"),
