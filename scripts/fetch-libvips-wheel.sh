@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the single-file libvips shipped in PyPI's pyvips-binary wheel into .vips-wheel/ and
-# writes a vips.pc for it, so `make build VIPS=wheel` links imgfn against it instead of Debian's
+# writes a vips.pc for it, so every build (make build, test, lambda, bench, fuzz) links it instead of Debian's
 # libvips (~104 shared libraries). Compile flags still come from Debian's libvips-dev headers.
 # Idempotent: does nothing when .vips-wheel/ is complete.
 set -euo pipefail

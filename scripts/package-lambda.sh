@@ -4,6 +4,7 @@
 #
 # - libvips is the single-file build from PyPI's pyvips-binary (codecs linked in; 18.5 MB),
 #   not Debian's (about 118 shared libraries); see README "Packaging" for the comparison.
+# - HEIC is decoded by Debian's libheif + libde265, opened on the first HEIC (Sources/CHeif).
 # - The Swift runtime is linked statically. glibc, its loader and the C++ runtime come from this
 #   Debian machine (glibc 2.36, newer than AL2023's 2.34), so the bundle carries them and the
 #   binary's interpreter is /var/task/lib/ld-linux-x86-64.so.2 (Lambda unpacks the zip into
@@ -15,16 +16,26 @@ out=build/lambda
 root=$out/root
 
 scripts/fetch-libvips-wheel.sh
+# The same build as `make build` and the benchmarks (one build folder, the same flags): only the
+# search path differs, and patchelf sets that below.
 PKG_CONFIG_PATH=$PWD/.vips-wheel/pkgconfig swift build -c release --static-swift-stdlib --product bootstrap \
-  --scratch-path .build-wheel -Xlinker -rpath -Xlinker '$ORIGIN/lib'
+  --scratch-path .build -Xlinker -rpath -Xlinker "$PWD/.vips-wheel/lib"
 
 rm -rf "$out" && mkdir -p "$root/lib"
-cp .build-wheel/release/bootstrap "$root/bootstrap"
+cp .build/release/bootstrap "$root/bootstrap"
 strip --strip-unneeded "$root/bootstrap"
 cp -L .vips-wheel/lib/libvips-*.so.* "$root/lib/"
 # Every other shared object the binary and libvips load, as resolved on this machine (libvips
 # through the rpath into lib/), including the loader.
 ldd "$root/bootstrap" | grep -v "not found" | awk '/=> \// {print $3} /^\t\/.*ld-linux/ {print $1}' | while read -r lib; do
+  [ -e "$root/lib/$(basename "$lib")" ] || cp -L "$lib" "$root/lib/"
+done
+# HEIC: Debian's libheif with libde265 (and what it links: x265, aom, dav1d), the copies the
+# tests use. Not linked: bootstrap dlopens libheif.so.1 from lib/ when a HEIC arrives.
+heif=$(ldconfig -p | awk '/libheif\.so\.1 .*x86-64/ {print $NF; exit}')
+[ -n "$heif" ] || { echo "package-lambda: libheif.so.1 not found (apt-get install libheif1)" >&2; exit 1; }
+cp -L "$heif" "$root/lib/libheif.so.1"
+ldd "$heif" | awk '/=> \// {print $3}' | while read -r lib; do
   [ -e "$root/lib/$(basename "$lib")" ] || cp -L "$lib" "$root/lib/"
 done
 if ldd "$root/bootstrap" | grep -q "not found"; then
