@@ -72,6 +72,12 @@ static void open_library(void) {
 
 static int fail(char *error, size_t error_size, const char *context, const char *message) {
     snprintf(error, error_size, "%s: %s", context, message && *message ? message : "unknown libheif error");
+    // One line: libheif's messages may end in (or hold) newlines.
+    for (char *c = error; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    for (size_t n = strlen(error); n > 0 && error[n - 1] == ' '; n--)
+        error[n - 1] = 0;
     return -1;
 }
 
