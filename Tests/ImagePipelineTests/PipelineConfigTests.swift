@@ -144,6 +144,16 @@ import Testing
         #expect(a.configHash.count == 16)
     }
 
+    /// The source filter picks uploads, not what a set holds: changing it leaves sets current.
+    @Test func configHashLeavesOutTheSourceFilter() throws {
+        let derivatives = #""derivatives": [{"name": "a", "width": 100, "formats": ["jpeg"]}]"#
+        let a = try load("{\(derivatives)}")
+        let filtered = try load(#"{"source": {"prefix": "in/", "suffixes": [".jxl"]}, "# + derivatives + "}")
+        let limited = try load(#"{"source": {"maxPixels": 1000}, "# + derivatives + "}")
+        #expect(a.configHash == filtered.configHash)
+        #expect(a.configHash != limited.configHash)
+    }
+
     @Test func outputKeysExpandTheTemplate() {
         let keys = OutputKeys(
             sourceKey: "uploads/2024/trip/cat.photo.JPG", sourcePrefix: "uploads/", output: OutputConfig())

@@ -91,10 +91,17 @@ public struct Pipeline: Sendable {
 
     /// FNV-1a (64-bit) of the configuration's JSON with sorted keys: stable across runs and
     /// machines, and not a security boundary (it only identifies a configuration).
+    ///
+    /// The source filter (`source.prefix`, `source.suffixes`) is left out: it picks which uploads
+    /// are derived, not what their sets hold, so widening it (a new input format's suffix) leaves
+    /// every existing set current.
     static func hash(_ config: PipelineConfig) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let bytes = (try? encoder.encode(config)) ?? Data()
+        var derivation = config
+        derivation.source.prefix = ""
+        derivation.source.suffixes = []
+        let bytes = (try? encoder.encode(derivation)) ?? Data()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
             hash ^= UInt64(byte)
