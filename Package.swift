@@ -8,7 +8,8 @@ import PackageDescription
 //   service      ImageService: events, handler, output keys, manifest, filesystem store
 //   libraries    ImagePipeline (imaging, links libvips)   S3Store (SigV4 + S3, links AsyncHTTPClient)
 //   base         ImgfnBase: the error type, SourceBytes, AtomicFile, the BlobStore protocol
-//   C            CVips, CHeif (HEIC through the system's libheif, opened only when one arrives)
+//   C            CVips, CHeif and CJxl (HEIC and JPEG XL through the system's libheif and libjxl,
+//                opened only when one arrives)
 // Heavy dependencies stay in the targets that need them, so the imaging core, the service and
 // the benchmarks build and start without an HTTP client, and S3Store without libvips.
 let package = Package(
@@ -40,12 +41,15 @@ let package = Package(
         // (the single-file libvips has no HEVC decoder). Compiles against libheif-dev's header
         // and links nothing of libheif.
         .target(name: "CHeif"),
+        // JPEG XL decoding through the system's libjxl, dlopen'ed on the first JPEG XL (the
+        // single-file libvips is built without libjxl). Compiles against libjxl-dev's headers.
+        .target(name: "CJxl"),
         // What every layer shares and nothing heavy: no libvips, no HTTP client.
         .target(name: "ImgfnBase"),
         // Imaging only: libvips, decode, derive, encode, the pipeline configuration.
         .target(
             name: "ImagePipeline",
-            dependencies: ["CVips", "CHeif", "ImgfnBase"]
+            dependencies: ["CVips", "CHeif", "CJxl", "ImgfnBase"]
         ),
         // The S3 client (SigV4, REST, retries) and S3BlobStore, without libvips.
         .target(

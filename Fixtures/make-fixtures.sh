@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every derived fixture from the one committed photograph (photos/storm.jpg) and
 # from synthetic colour bars. Needs: libvips-tools, imagemagick, libimage-exiftool-perl,
-# libheif-examples, python3. Outputs are committed; rerun only to change them.
+# libheif-examples, libjxl-tools, python3. Outputs are committed; rerun only to change them.
 set -euo pipefail
 cd "$(dirname "$0")"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -40,6 +40,10 @@ vips thumbnail "$photo" "formats/photo.webp[Q=75,strip]" 800
 vips thumbnail "$photo" "formats/photo.avif[Q=45,strip]" 800
 vips thumbnail "$photo" "$tmp/h.png" 400 && heif-enc -q 50 -o formats/photo.heic "$tmp/h.png" >/dev/null
 vips thumbnail "$photo" "formats/photo.tif[compression=deflate,strip]" 320
+# JPEG XL two ways: lossy from pixels as a bare codestream (cjxl -d 1, libjxl-tools 0.7), and a
+# JPEG recompressed losslessly in the container (with its reconstruction data), as converters do.
+vips thumbnail "$photo" "$tmp/x.png[strip]" 800 && cjxl -d 1.0 -e 7 --container=0 "$tmp/x.png" formats/photo.jxl 2>/dev/null
+cjxl formats/progressive.jpg formats/recompressed.jxl 2>/dev/null
 convert -delay 20 -size 96x64 xc:'#ff0000' xc:'#00ff00' xc:'#0000ff' -loop 0 formats/animated.gif
 # Camera EXIF kept, plus GPS and XMP, to prove outputs carry none of it.
 vips thumbnail "$photo" "formats/exif-gps.jpg[Q=85]" 800
@@ -59,6 +63,12 @@ vips colourspace "$tmp/bars.png" colour/bars-16bit.png rgb16
 # Alpha: the left half (red, green) opaque, the right half (blue, white) fully transparent.
 convert "$tmp/bars.png" \( -size 128x64 xc:white -size 128x64 xc:black +append \) \
   -alpha off -compose CopyOpacity -composite -define png:exclude-chunks=date,time PNG32:colour/bars-alpha.png
+# The bars through the HEIC and JPEG XL decoders: Display P3 (an ICC profile), 10 and 16 bits.
+vips icc_transform "$tmp/bars.png" "$tmp/bars-p3.png" p3 --input-profile srgb
+heif-enc -q 90 -o colour/bars-p3.heic "$tmp/bars-p3.png" > /dev/null
+heif-enc -b 10 -q 90 -o colour/bars-10bit.heic colour/bars-16bit.png > /dev/null
+cjxl -d 0 "$tmp/bars-p3.png" colour/bars-p3.jxl 2> /dev/null
+cjxl -d 0 colour/bars-16bit.png colour/bars-16bit.jxl 2> /dev/null
 
 # --- bad inputs ----------------------------------------------------------------------------------
 : > bad/empty.jpg
@@ -86,5 +96,18 @@ def chunk(kind, data):
 ihdr = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
 idat = zlib.compress(b"\0" * 100)
 open("bad/bomb.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+# A JPEG XL codestream whose size header says 30000×30000, with default metadata and no frame
+# (fields are packed least significant bit first: ISO/IEC 18181-1 SizeHeader, ImageMetadata).
+bits = []
+def put(value, count):
+    bits.extend((value >> k) & 1 for k in range(count))
+put(0, 1)  # not "small"
+put(2, 2)  # height - 1 in 18 bits
+put(29999, 18)
+put(1, 3)  # aspect ratio 1:1: width = height
+put(1, 1)  # ImageMetadata all_default
+bits += [0] * (-len(bits) % 8)
+packed = bytes(sum(b << k for k, b in enumerate(bits[i:i + 8])) for i in range(0, len(bits), 8))
+open("bad/bomb.jxl", "wb").write(b"\xff\x0a" + packed + bytes(16))
 PY
 echo "fixtures written"

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Fails when a target imports a project module that is not below it (README "Data flow"):
-#   0 CVips, CHeif   1 ImgfnBase   2 ImagePipeline, S3Store   3 ImageService   4 ServiceWiring
+#   0 CVips, CHeif, CJxl   1 ImgfnBase   2 ImagePipeline, S3Store   3 ImageService   4 ServiceWiring
 #   5 shells: imgfn, ResizeFunction, imgfn-bench, imgfn-fuzz
 # A target may import only lower layers, never a sibling of its own layer (so ImagePipeline and
-# S3Store never meet), and only ImagePipeline may import CVips or CHeif. SwiftPM enforces the declared
+# S3Store never meet), and only ImagePipeline may import CVips, CHeif or CJxl. SwiftPM enforces the declared
 # edges; this checks the declarations themselves follow the layers, file by file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A layer=(
-  [CVips]=0 [CHeif]=0 [ImgfnBase]=1 [ImagePipeline]=2 [S3Store]=2 [ImageService]=3 [ServiceWiring]=4
+  [CVips]=0 [CHeif]=0 [CJxl]=0 [ImgfnBase]=1 [ImagePipeline]=2 [S3Store]=2 [ImageService]=3 [ServiceWiring]=4
   [imgfn]=5 [ResizeFunction]=5 [imgfn-bench]=5 [imgfn-fuzz]=5
 )
 declare -A dir=(
@@ -18,13 +18,13 @@ declare -A dir=(
   [ResizeFunction]=Sources/ResizeFunction [imgfn-bench]=Benchmarks/Sources/imgfn-bench
   [imgfn-fuzz]=Fuzz/Sources/imgfn-fuzz
 )
-modules="CVips|CHeif|ImgfnBase|ImagePipeline|S3Store|ImageService|ServiceWiring|ResizeFunction"
+modules="CVips|CHeif|CJxl|ImgfnBase|ImagePipeline|S3Store|ImageService|ServiceWiring|ResizeFunction"
 
 bad=0
 for target in "${!dir[@]}"; do
   [ -d "${dir[$target]}" ] || { echo "check-layers: ${dir[$target]} is missing (update this script)"; bad=1; continue; }
   while IFS=: read -r file line module; do
-    if { [ "$module" = CVips ] || [ "$module" = CHeif ]; } && [ "$target" != ImagePipeline ]; then
+    if { [ "$module" = CVips ] || [ "$module" = CHeif ] || [ "$module" = CJxl ]; } && [ "$target" != ImagePipeline ]; then
       echo "$file:$line: $target imports $module: only ImagePipeline talks to libvips and libheif"; bad=1
     elif [ "${layer[$module]}" -ge "${layer[$target]}" ] && [ "$module" != "$target" ]; then
       echo "$file:$line: $target (layer ${layer[$target]}) imports $module (layer ${layer[$module]}): arrows point down only"
@@ -42,7 +42,7 @@ done
 # imaging core, the service and the benchmarks never link an HTTP client.
 swift package describe --type json 2>/dev/null | python3 -c '
 import json, sys
-layer = {"CVips": 0, "CHeif": 0, "ImgfnBase": 1, "ImagePipeline": 2, "S3Store": 2, "ImageService": 3, "ServiceWiring": 4,
+layer = {"CVips": 0, "CHeif": 0, "CJxl": 0, "ImgfnBase": 1, "ImagePipeline": 2, "S3Store": 2, "ImageService": 3, "ServiceWiring": 4,
          "imgfn": 5, "ResizeFunction": 5, "imgfn-bench": 5, "imgfn-fuzz": 5}
 targets = {t["name"]: t for t in json.load(sys.stdin)["targets"]}
 def closure(name, seen=None):

@@ -11,7 +11,7 @@ set -euo pipefail
 bench=false
 [ "${1:-}" = "--bench" ] && bench=true
 
-packages=(libvips-dev libvips-tools libheif-dev libheif-examples pkg-config patchelf binutils)
+packages=(libvips-dev libvips-tools libheif-dev libheif-examples libjxl-dev libjxl-tools pkg-config patchelf binutils)
 if $bench; then packages+=(imagemagick libjpeg-turbo-progs gcc); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -4,7 +4,8 @@
 #
 # - libvips is the single-file build from PyPI's pyvips-binary (codecs linked in; 18.5 MB),
 #   not Debian's (about 118 shared libraries); see README "Packaging" for the comparison.
-# - HEIC is decoded by Debian's libheif + libde265, opened on the first HEIC (Sources/CHeif).
+# - HEIC is decoded by Debian's libheif + libde265, opened on the first HEIC (Sources/CHeif), and
+#   JPEG XL by Debian's libjxl, opened on the first JPEG XL (Sources/CJxl).
 # - The Swift runtime is linked statically. glibc, its loader and the C++ runtime come from this
 #   Debian machine (glibc 2.36, newer than AL2023's 2.34), so the bundle carries them and the
 #   binary's interpreter is /var/task/lib/ld-linux-x86-64.so.2 (Lambda unpacks the zip into
@@ -37,6 +38,16 @@ heif=$(ldconfig -p | awk '/libheif\.so\.1 .*x86-64/ {print $NF; exit}')
 cp -L "$heif" "$root/lib/libheif.so.1"
 ldd "$heif" | awk '/=> \// {print $3}' | while read -r lib; do
   [ -e "$root/lib/$(basename "$lib")" ] || cp -L "$lib" "$root/lib/"
+done
+# JPEG XL: Debian's libjxl 0.7 and its thread pool (and what they link: brotli, highway, lcms2),
+# dlopen'ed from lib/ when a JPEG XL arrives.
+for name in libjxl.so.0.7 libjxl_threads.so.0.7; do
+  jxl=$(ldconfig -p | awk -v n="$name" '$1 == n && /x86-64/ {print $NF; exit}')
+  [ -n "$jxl" ] || { echo "package-lambda: $name not found (apt-get install libjxl0.7)" >&2; exit 1; }
+  cp -L "$jxl" "$root/lib/$name"
+  ldd "$jxl" | awk '/=> \// {print $3}' | while read -r lib; do
+    [ -e "$root/lib/$(basename "$lib")" ] || cp -L "$lib" "$root/lib/"
+  done
 done
 if ldd "$root/bootstrap" | grep -q "not found"; then
   ldd "$root/bootstrap" | grep "not found" >&2

@@ -15,7 +15,7 @@ final class Progress: Sendable {
 
     init(total: Int, json: Bool) {
         self.total = total
-        terminal = isatty(STDERR_FILENO) != 0
+        terminal = isatty(diagnosticsFD) != 0
         quiet = json && !terminal
     }
 

@@ -53,9 +53,17 @@ enum ExitStatus {
     }
 }
 
+/// Our standard error: a copy of fd 2 taken at start (`Imgfn.main` touches it first). While
+/// libjxl decodes, fd 2 itself points at /dev/null (CJxl silences libjxl's failure traces), and
+/// another input's progress or error line written meanwhile must not be lost.
+let diagnosticsFD: Int32 = {
+    let copy = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)
+    return copy >= 0 ? copy : STDERR_FILENO
+}()
+
 /// Writes one line to standard error (unbuffered, so it is never lost on exit).
 func printError(_ line: String, newline: Bool = true) {
-    _ = writeAll(STDERR_FILENO, Array((newline ? line + "\n" : line).utf8))
+    _ = writeAll(diagnosticsFD, Array((newline ? line + "\n" : line).utf8))
 }
 
 /// write(2) until everything is written; false on error (errno says why).

@@ -19,6 +19,7 @@ struct Imgfn: AsyncParsableCommand {
     /// The environment is read here, once, and handed down (libvips' settings); then the
     /// command line runs.
     static func main() async {
+        _ = diagnosticsFD  // before any decode can point fd 2 elsewhere (see printError)
         VipsRuntime.configure(VipsRuntime.Settings(environment: ProcessInfo.processInfo.environment))
         if CommandLine.arguments.dropFirst() == ["--version"] {
             print(versionText)

@@ -11,7 +11,7 @@ struct Resize: ParsableCommand {
         commandName: "resize",
         abstract: "Resize one image.",
         discussion: """
-            The input format is sniffed from its bytes (JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF). \
+            The input format is sniffed from its bytes (JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF, JPEG XL). \
             Output is upright (EXIF orientation applied), sRGB (embedded ICC profiles honoured), \
             8-bit, with metadata stripped. Images are not upscaled unless --enlarge is given.
 

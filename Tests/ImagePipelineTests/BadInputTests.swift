@@ -13,6 +13,7 @@ import Testing
         ("bad/truncated-progressive.jpg", .corruptImage, "truncated JPEG"),
         ("bad/bomb.jpg", .overLimit, "30000×30000 (900 MP), over the pixel limit of 100 MP"),
         ("bad/bomb.png", .overLimit, "30000×30000 (900 MP), over the pixel limit of 100 MP"),
+        ("bad/bomb.jxl", .overLimit, "30000×30000 (900 MP), over the pixel limit of 100 MP"),
     ])
     func badInputFailsWithItsReason(_ fixture: String, _ code: ImgfnError.Code, _ reason: String) throws {
         let error = #expect(throws: ImgfnError.self) {
@@ -33,6 +34,26 @@ import Testing
         #expect(
             try ImageResizer.info(of: try Fixtures.bytes(Fixtures.photo), limits: .init(maxPixels: 2_500_000)).width
                 == 1920)
+    }
+
+    /// Every decoder (libvips' loaders, CHeif, CJxl) reports the header's size, and the limit
+    /// refuses one pixel over it.
+    @Test(arguments: [
+        "formats/photo.webp", "formats/photo.avif", "formats/photo.heic", "formats/photo.jxl",
+        "formats/recompressed.jxl", "formats/photo.tif", "colour/bars.png",
+    ])
+    func pixelLimitHoldsForEveryFormat(_ fixture: String) throws {
+        let bytes = try Fixtures.bytes(fixture)
+        let info = try ImageResizer.info(of: bytes)
+        let limits = DecodeLimits(maxPixels: info.width * info.height - 1)
+        let error = #expect(throws: ImgfnError.self) {
+            try ImageResizer.resize(bytes, .init(width: 64), limits: limits)
+        }
+        #expect(error?.code == .overLimit, "\(fixture): \(error?.message ?? "")")
+        #expect(error?.message.contains("over the pixel limit") == true, "\(fixture): \(error?.message ?? "")")
+        #expect(
+            try ImageResizer.resize(bytes, .init(width: 64), limits: .init(maxPixels: info.width * info.height))
+                .bytes.count > 0)
     }
 
     @Test func byteLimitIsCheckedBeforeReading() throws {

@@ -29,6 +29,25 @@ import Testing
         expectClose(pixels.pixel(Self.centres.blue, 16), [0, 0, 255], within: 6)
     }
 
+    /// The HEIC and JPEG XL decoders (not libvips' loaders) hand over their profile and their
+    /// deep samples: P3 bars come out sRGB red, green, blue; 10- and 16-bit bars come out at full
+    /// range (white stays white, a wrong shift would darken them). HEVC is lossy and subsamples
+    /// chroma, so the HEIC tolerance is wider.
+    @Test(arguments: [
+        ("colour/bars-p3.heic", true, 8, 12), ("colour/bars-10bit.heic", false, 16, 12),
+        ("colour/bars-p3.jxl", true, 8, 6), ("colour/bars-16bit.jxl", false, 16, 1),
+    ])
+    func heicAndJPEGXLBarsComeOutSRGB(_ fixture: String, _ profiled: Bool, _ bitDepth: Int, _ tolerance: Int) throws {
+        let info = try ImageResizer.info(of: try Fixtures.bytes(fixture))
+        #expect(info.hasICCProfile == profiled, "\(fixture)")
+        #expect(info.bitDepth == bitDepth, "\(fixture)")
+        let (_, pixels) = try bars(fixture)
+        expectClose(pixels.pixel(Self.centres.red, 16), [255, 0, 0], within: tolerance, "\(fixture)")
+        expectClose(pixels.pixel(Self.centres.green, 16), [0, 255, 0], within: tolerance, "\(fixture)")
+        expectClose(pixels.pixel(Self.centres.blue, 16), [0, 0, 255], within: tolerance, "\(fixture)")
+        expectClose(pixels.pixel(Self.centres.white, 16), [255, 255, 255], within: tolerance, "\(fixture)")
+    }
+
     @Test(arguments: ["colour/bars-cmyk.jpg", "colour/bars-cmyk-icc.jpg"])
     func cmykComesOutSRGB(_ fixture: String) throws {
         let info = try ImageResizer.info(of: try Fixtures.bytes(fixture))

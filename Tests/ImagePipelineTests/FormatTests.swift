@@ -7,7 +7,8 @@ import Testing
     @Test(arguments: [
         ("photos/storm.jpg", ImageFormat.jpeg), ("formats/progressive.jpg", .jpeg), ("colour/bars.png", .png),
         ("formats/photo.webp", .webp), ("formats/animated.gif", .gif), ("formats/photo.tif", .tiff),
-        ("formats/photo.heic", .heic), ("formats/photo.avif", .avif),
+        ("formats/photo.heic", .heic), ("formats/photo.avif", .avif), ("formats/photo.jxl", .jxl),
+        ("formats/recompressed.jxl", .jxl),
     ])
     func formatIsSniffedFromTheBytes(_ fixture: String, _ format: ImageFormat) throws {
         let bytes = try Fixtures.bytes(fixture)
@@ -20,7 +21,7 @@ import Testing
     @Test(arguments: [
         ("photos/storm.jpg", OutputFormat.jpeg), ("colour/bars.png", .png), ("formats/photo.webp", .webp),
         ("formats/photo.avif", .avif), ("formats/animated.gif", .jpeg), ("formats/photo.tif", .jpeg),
-        ("formats/photo.heic", .jpeg),
+        ("formats/photo.heic", .jpeg), ("formats/photo.jxl", .jpeg),
     ])
     func outputDefaultsToTheInputFormatWhenWritable(_ fixture: String, _ expected: OutputFormat) throws {
         let encoded = try ImageResizer.resize(try Fixtures.bytes(fixture), .init(width: 64))

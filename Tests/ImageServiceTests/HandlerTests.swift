@@ -112,7 +112,7 @@ import Testing
         #expect(try await outcome("elsewhere/b.jpg") == .skipped(reason: "not under the source prefix \"uploads/\""))
         #expect(
             try await outcome("uploads/c.txt")
-                == .skipped(reason: "suffix not one of .jpg .jpeg .png .webp .gif .tif .tiff .heic .heif .avif"))
+                == .skipped(reason: "suffix not one of .jpg .jpeg .png .webp .gif .tif .tiff .heic .heif .avif .jxl"))
         // An object we wrote (derived-by metadata) is never an input, wherever it is.
         try await bucket.store.put(
             "uploads/made.jpg",

@@ -13,10 +13,10 @@ import Testing
         ])
         #expect(result.status == 65, "\(result.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any])
-        // bad/ holds four files that look like images (two bombs, two truncated JPEGs); the
+        // bad/ holds five files that look like images (three bombs, two truncated JPEGs); the
         // empty, random, text and SVG files are not image files and are not picked up.
-        #expect(report["inputs"] as? Int == 5)
-        #expect(report["failed"] as? Int == 4)
+        #expect(report["inputs"] as? Int == 6)
+        #expect(report["failed"] as? Int == 5)
         #expect(report["derivatives"] as? Int == 10)
         let results = try #require(report["results"] as? [[String: Any]])
         let storm = try #require(results.first { ($0["path"] as? String)?.hasSuffix("storm.jpg") == true })

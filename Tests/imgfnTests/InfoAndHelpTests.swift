@@ -21,7 +21,8 @@ import Testing
         let reads = try #require(lines.first { $0.hasPrefix("reads:  ") })
         #expect(
             reads.range(
-                of: #"^reads:  JPEG, PNG, WebP, GIF, TIFF, HEIC \(/.*libheif\.so[^/]*\), AVIF$"#,
+                of:
+                    #"^reads:  JPEG, PNG, WebP, GIF, TIFF, HEIC \(/.*libheif\.so[^/]*\), AVIF, JPEG XL \(/.*libjxl\.so[^/]*\)$"#,
                 options: .regularExpression) != nil, "\(reads)")
         #expect(lines.contains("writes: JPEG, PNG, WebP, AVIF"), "\(lines)")
     }

@@ -42,18 +42,23 @@ import Testing
             Input(path: "\(f)/formats/photo.avif", upright: (800, 533)),
             Input(path: "\(f)/formats/photo.heic", upright: (400, 267)),
             Input(path: "\(f)/formats/photo.tif", upright: (320, 213)),
+            Input(path: "\(f)/formats/photo.jxl", upright: (800, 533)),
+            Input(path: "\(f)/formats/recompressed.jxl", upright: (1200, 800)),
             Input(path: "\(f)/formats/animated.gif", upright: (96, 64)),
         ]
         inputs += (1...8).map {
             Input(path: "\(f)/orientation/orientation-\($0).jpg", upright: (480, 320), reference: .uprightFixture)
         }
-        inputs += ["bars.png", "bars-p3.jpg", "bars-cmyk.jpg", "bars-cmyk-icc.jpg", "bars-16bit.png", "bars-alpha.png"]
-            .map {
-                Input(path: "\(f)/colour/\($0)", upright: (256, 64))
-            }
+        inputs += [
+            "bars.png", "bars-p3.jpg", "bars-cmyk.jpg", "bars-cmyk-icc.jpg", "bars-16bit.png", "bars-alpha.png",
+            "bars-p3.heic", "bars-10bit.heic", "bars-p3.jxl", "bars-16bit.jxl",
+        ]
+        .map {
+            Input(path: "\(f)/colour/\($0)", upright: (256, 64))
+        }
         inputs += [
             "empty.jpg", "truncated.jpg", "truncated-progressive.jpg", "random.jpg", "text.jpg", "vector.jpg",
-            "bomb.jpg", "bomb.png",
+            "bomb.jpg", "bomb.png", "bomb.jxl",
         ]
         .map { Input(path: "\(f)/bad/\($0)", upright: nil) }
         return inputs
@@ -171,6 +176,8 @@ import Testing
         guard result.status == 0 else {
             #expect(!FileManager.default.fileExists(atPath: out), "resize left an output for a refused input")
             #expect(result.status == 65, "resize exit status \(result.status): \(result.stderr)")
+            // One line, ours: no decoder library's own trace before it (libjxl prints one).
+            #expect(result.stderr.split(separator: "\n").count == 1, "resize's error is not one line: \(result.stderr)")
             let prefix = "imgfn: \(input.path): "
             let line = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
             return .refused(line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)) : line)

@@ -49,7 +49,7 @@ public struct SourceConfig: Sendable, Equatable, Codable {
     }
 
     public static let imageSuffixes = [
-        ".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".heic", ".heif", ".avif",
+        ".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".heic", ".heif", ".avif", ".jxl",
     ]
 }
 

@@ -13,24 +13,27 @@ enum ImageDecoder {
 
     /// Reads and checks the header of `source`: sniffs the format, refuses what is over `limits`.
     /// No pixel buffer is allocated. Returns the info and the (lazy, header-only) libvips image,
-    /// nil for a HEIC (read by `HEICDecoder`, not libvips).
+    /// nil for a HEIC or a JPEG XL (read by `HEICDecoder` and `JXLDecoder`, not libvips).
     static func open(_ source: SourceBytes, limits: DecodeLimits) throws(ImgfnError) -> (ImageInfo, VipsImage?) {
         try SourceBytes.checkSize(source.count, maxBytes: limits.maxBytes)
         guard let format = ImageFormat.sniff(source.prefix(4096)) else {
             throw ImgfnError(
                 .unsupportedFormat,
-                "not a supported image (\(ImageFormat.describeUnsupported(source.prefix(4096)))); accepted: JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF"
+                "not a supported image (\(ImageFormat.describeUnsupported(source.prefix(4096)))); accepted: \(ImageFormat.acceptedList)"
             )
         }
         try VipsRuntime.start()
-        if format == .heic {
+        switch format {
+        case .heic:
             let info = try HEICDecoder.info(source)
             try check(info, against: limits)
             return (info, nil)
+        case .jxl: return (try JXLDecoder.info(source, limits: limits), nil)
+        default: break
         }
         if format.needsHEIF { try VipsRuntime.requireHEIF() }
         let image = try VipsImage.make(
-            .corruptImage, "cannot read \(format.rawValue.uppercased()) header", source: source
+            .corruptImage, "cannot read \(format.displayName) header", source: source
         ) {
             cv_image_new_from_buffer(source.base, source.count, "", failOn, $0)
         }
@@ -104,10 +107,13 @@ enum ImageDecoder {
             default: ""
             }
         var image =
-            try info.format == .heic
-            ? HEICDecoder.decode(source)
-            : VipsImage.make(.corruptImage, "cannot decode", source: source) {
-                cv_image_new_from_buffer(source.base, source.count, options, failOn, $0)
+            switch info.format {
+            case .heic: try HEICDecoder.decode(source)
+            case .jxl: try JXLDecoder.decode(source)
+            default:
+                try VipsImage.make(.corruptImage, "cannot decode", source: source) {
+                    cv_image_new_from_buffer(source.base, source.count, options, failOn, $0)
+                }
             }
         if info.hasICCProfile {
             image = try image.derive("convert through the ICC profile") { cv_icc_transform($0, $1, "srgb", nil) }

@@ -1,7 +1,7 @@
 /// The image formats imgfn reads. The format is always sniffed from the bytes, never taken
 /// from a file name or a content type.
 public enum ImageFormat: String, Sendable, Codable, CaseIterable {
-    case jpeg, png, webp, gif, tiff, heic, avif
+    case jpeg, png, webp, gif, tiff, heic, avif, jxl
 
     /// The format whose signature starts `bytes`, or nil when it is none of the accepted ones.
     public static func sniff(_ bytes: UnsafeRawBufferPointer) -> ImageFormat? {
@@ -15,6 +15,10 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable {
         if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return .gif }
         if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A]) { return .tiff }
         if starts(Array("ftyp".utf8), at: 4) { return sniffHEIF(bytes) }
+        // JPEG XL: a bare codestream, or the ISO-BMFF container with its `JXL ` signature box.
+        if starts([0xFF, 0x0A]) || starts([0x00, 0x00, 0x00, 0x0C, 0x4A, 0x58, 0x4C, 0x20, 0x0D, 0x0A, 0x87, 0x0A]) {
+            return .jxl
+        }
         return nil
     }
 
@@ -44,7 +48,6 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable {
         if head.hasPrefix("%pdf") { return "PDF" }
         if head.contains("<svg") || (head.hasPrefix("<?xml") && head.contains("svg")) { return "SVG" }
         if starts(Array("BM".utf8)) { return "BMP" }
-        if starts([0xFF, 0x0A]) || starts([0x00, 0x00, 0x00, 0x0C, 0x4A, 0x58, 0x4C, 0x20]) { return "JPEG XL" }
         if starts(Array("8BPS".utf8)) { return "PSD" }
         if bytes.prefix(512).allSatisfy({ $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || (0x20..<0x7F).contains($0) }) {
             return "text"
@@ -53,6 +56,19 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable {
     }
 
     /// Whether libvips needs its HEIF support (an optional module in Debian's build) to read it:
-    /// AVIF only, since HEIC is read through libheif directly (`HEICDecoder`).
+    /// AVIF only, since HEIC and JPEG XL are read through libheif and libjxl directly
+    /// (`HEICDecoder`, `JXLDecoder`).
     var needsHEIF: Bool { self == .avif }
+
+    /// Its name in messages: "JPEG", "PNG", "JPEG XL"…
+    public var displayName: String {
+        switch self {
+        case .jpeg, .png, .gif, .tiff, .heic, .avif: rawValue.uppercased()
+        case .webp: "WebP"
+        case .jxl: "JPEG XL"
+        }
+    }
+
+    /// What is accepted, for error messages: "JPEG, PNG, WebP, GIF, TIFF, HEIC, AVIF, JPEG XL".
+    public static var acceptedList: String { allCases.map(\.displayName).joined(separator: ", ") }
 }

@@ -47,7 +47,7 @@ public enum OutputFormat: String, Sendable, Codable, CaseIterable {
             case .png: .png
             case .webp: .webp
             case .avif: .avif
-            case .gif, .tiff, .heic: .jpeg
+            case .gif, .tiff, .heic, .jxl: .jpeg
             }
     }
 }

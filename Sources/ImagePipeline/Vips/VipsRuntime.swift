@@ -1,4 +1,5 @@
 import CHeif
+import CJxl
 import CVips
 import ImgfnBase
 import Synchronization
@@ -184,6 +185,9 @@ public enum VipsRuntime {
     /// The libheif shared object HEIC decoding opened, once it has (from `/proc/self/maps`).
     static var heifLibraryPath: String? { mappedLibrary(named: "libheif") }
 
+    /// The libjxl shared object JPEG XL decoding opened, once it has.
+    static var jxlLibraryPath: String? { mappedLibrary(named: "libjxl.so") }
+
     /// The libvips shared object this process loaded (from `/proc/self/maps`), e.g.
     /// `/usr/lib/x86_64-linux-gnu/libvips.so.42.16.1` (Debian's) or a single-file build's
     /// `libvips-<hash>.so.42`.
@@ -206,7 +210,8 @@ public enum VipsRuntime {
     }
 
     /// What this libvips can read and write, as imgfn uses it: loaders allowed (HEIF/AVIF only
-    /// when its support loads), savers present. Starts libvips, and loads the HEIF module.
+    /// when its support loads), savers present, and HEIC and JPEG XL when the system's libheif
+    /// and libjxl open. Starts libvips, loads the HEIF module and opens those libraries.
     public static func codecs() -> (loaders: [String], savers: [String]) {
         guard (try? start()) != nil else { return ([], []) }
         let heif = (try? requireHEIF()) != nil
@@ -220,6 +225,10 @@ public enum VipsRuntime {
         var reason = [CChar](repeating: 0, count: 256)
         if reason.withUnsafeMutableBufferPointer({ cheif_open($0.baseAddress!, $0.count) }) == 0 {
             loaders.insert("HEIC (\(heifLibraryPath ?? "libheif"))", at: loaders.count - (heif ? 1 : 0))
+        }
+        // JPEG XL: through the system's libjxl (CJxl), when it opens.
+        if reason.withUnsafeMutableBufferPointer({ cjxl_open($0.baseAddress!, $0.count) }) == 0 {
+            loaders.append("JPEG XL (\(jxlLibraryPath ?? "libjxl"))")
         }
         let savers = [
             ("JPEG", "jpegsave_buffer"), ("PNG", "pngsave_buffer"), ("WebP", "webpsave_buffer"),
