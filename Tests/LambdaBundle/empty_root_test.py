@@ -2,9 +2,9 @@
 """Proves build/lambda/function.zip is self-contained: unzips it into an otherwise empty root
 directory (as Lambda does, into /var/task), runs the bootstrap there with chroot against a
 Runtime API server in this script (127.0.0.1), with only the kernel's /proc and /dev mounted
-in a private mount namespace (as Lambda's sandbox has them), feeds it one S3 put event for three
-photos in a file store inside the root — the 2.5 MP fixture, a 12 MP phone photo stored sideways
-(EXIF orientation 6), a 400×20000 panorama, a HEIC and two damaged files, from `make matrix-fixtures` —
+in a private mount namespace (as Lambda's sandbox has them), feeds it one S3 put event for eight
+uploads in a file store inside the root — the 2.5 MP fixture, a 12 MP phone photo stored sideways
+(EXIF orientation 6), a 400×20000 panorama, a 12 MP grid HEIC, a 12 MP JPEG XL and two damaged files, from `make matrix-fixtures` —
 and checks the response and the derivatives: the bundle's libvips, not only the tests', makes
 the sets and refuses the damaged files. Prints the cold init
 it observes (process start → first /next). Needs root (unshare, mount, chroot). Exit 0 on
@@ -24,8 +24,11 @@ UPLOADS = [
     ("storm 1.jpg", "uploads/storm+1.jpg", PHOTO),
     ("sideways.jpg", "uploads/sideways.jpg", os.path.join(MATRIX, "phone-12mp-orientation-6-baseline.jpg")),
     ("tall.jpg", "uploads/tall.jpg", os.path.join(MATRIX, "tall-400x20000.jpg")),
-    # HEIC goes through the bundled libheif + libde265 (the wheel's libvips has no HEVC decoder)
-    ("phone.heic", "uploads/phone.heic", os.path.join(REPO, "Fixtures/formats/photo.heic")),
+    # HEIC goes through the bundled libheif + libde265 (the wheel's libvips has no HEVC decoder), JPEG XL
+    # through the bundled libjxl: an iPhone-shaped grid HEIC (irot + EXIF 6, Display P3, depth map)
+    # and a sideways 12 MP JPEG XL
+    ("phone.heic", "uploads/phone.heic", os.path.join(MATRIX, "phone-12mp-grid-p3-depth.heic")),
+    ("phone-jxl.jxl", "uploads/phone-jxl.jxl", os.path.join(MATRIX, "phone-12mp-orientation-6.jxl")),
     # damaged data must be refused by the bundle's libvips too: nothing published
     ("bad-crc.png", "uploads/bad-crc.png", os.path.join(MATRIX, "damaged-png-crc.png")),
     ("bad-entropy.jpg", "uploads/bad-entropy.jpg", os.path.join(MATRIX, "damaged-jpeg-entropy.jpg")),
@@ -140,7 +143,7 @@ def main():
         init_ms = (state["next_calls"][0] - started) * 1000
         assert not state["init_errors"] and not state["errors"], (state["init_errors"], state["errors"])
         response = json.loads(state["responses"]["req-1"])
-        assert response.get("ok") == 4 and response.get("failed") == 2, response
+        assert response.get("ok") == 5 and response.get("failed") == 2, response
         refused = sorted(r["key"] for r in response["results"] if "failed" in r["outcome"])
         assert refused == ["uploads/bad-crc.png", "uploads/bad-entropy.jpg"], response["results"]
         assert all(not r["outcome"]["failed"]["transient"] for r in response["results"] if "failed" in r["outcome"])
@@ -156,11 +159,12 @@ def main():
         left_out = sorted(f'{o["name"]}.{o["format"]}' for o in tall["omitted"])
         assert left_out == ["w1280.avif", "w1280.webp", "w2048.avif", "w2048.webp", "w640.webp"], left_out
         assert len(tall["derivatives"]) == 5 and all(o["reason"] for o in tall["omitted"]), tall
-        heic = json.load(open(os.path.join(root, "store/derived/phone/manifest.json")))
-        assert (heic["source"]["width"], heic["source"]["height"]) == (400, 267), heic["source"]
-        heic_sizes = {(d["name"], d["format"]): d["width"] for d in heic["derivatives"]}
-        assert heic_sizes[("w320", "jpeg")] == 320 and ("w320", "avif") not in heic_sizes, heic_sizes
-        print(f"empty-root run ok (HEIC included): {len(derived)} files in /store/derived/storm 1/, the sideways photo's set upright, "
+        for stem in ("phone", "phone-jxl"):
+            phone = json.load(open(os.path.join(root, f"store/derived/{stem}/manifest.json")))
+            assert (phone["source"]["width"], phone["source"]["height"]) == (4272, 2848), (stem, phone["source"])
+            phone_sizes = {(d["name"], d["format"]): (d["width"], d["height"]) for d in phone["derivatives"]}
+            assert len(phone_sizes) == 10 and phone_sizes[("w320", "jpeg")] == (320, 213), (stem, phone_sizes)
+        print(f"empty-root run ok (HEIC and JPEG XL included): {len(derived)} files in /store/derived/storm 1/, the sideways photo's set upright, "
               f"the panorama's {len(left_out)} files over WebP/AVIF limits left out, the damaged files refused; "
               f"cold init (process start → first /next) {init_ms:.1f} ms, "
               f"first response after {(time.monotonic() - started) * 1000:.0f} ms")
