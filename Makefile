@@ -5,7 +5,8 @@ SWIFT      ?= swift
 # One libvips for every build: the quick start, the tests, the Lambda bundle, the fuzzer and the
 # benchmarks all link the single-file libvips 8.18 from PyPI's pyvips-binary
 # (scripts/fetch-libvips-wheel.sh), in one build folder (.build). HEIC goes through Debian's
-# libheif + libde265, opened when one arrives (Sources/CHeif). VIPS=debian links Debian's
+# libheif + libde265, opened when one arrives (Sources/CHeif), JPEG XL through Debian's libjxl
+# (Sources/CJxl). VIPS=debian links Debian's
 # libvips 8.14 instead, in .build-debian: an opt-in, slower at start-up and per image.
 VIPS       ?= wheel
 ifeq ($(VIPS),wheel)
@@ -116,9 +117,10 @@ matrix-fixtures: deps
 # fixtures, for FUZZ_SECONDS (CI: 120); an input that crashes, hangs or blows memory fails it.
 FUZZ_SECONDS ?= 120
 FUZZ_BUILD   := -c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xcc -DFUZZING
-# Still linked with Debian's libvips (its own build folder): moving it to the wheel is open work.
+# Linked with the libvips every other build uses (its own build folder: other flags).
 fuzz: deps matrix-fixtures
-	$(SWIFT) build $(FUZZ_BUILD) --product imgfn-fuzz
+	@$(VIPS_FETCH)
+	$(VIPS_ENV) $(SWIFT) build $(FUZZ_BUILD) $(VIPS_LINK) --product imgfn-fuzz
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # The imaging core's tests under AddressSanitizer (our Swift code instrumented; libvips is not).
