@@ -3,7 +3,6 @@
 
 #include <dlfcn.h>
 #include <libheif/heif.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +15,6 @@
     X(heif_context_alloc)                                                                                              \
     X(heif_context_free)                                                                                               \
     X(heif_context_read_from_memory_without_copy)                                                                      \
-    X(heif_context_set_maximum_image_size_limit)                                                                       \
     X(heif_context_set_max_decoding_threads)                                                                           \
     X(heif_context_get_number_of_top_level_images)                                                                     \
     X(heif_context_get_primary_image_handle)                                                                           \
@@ -91,17 +89,16 @@ int cheif_open(char *error, size_t error_size) {
 }
 
 /// The context and primary handle of `data`, or -1 with the reason.
-static int open_primary(const void *data, size_t size, long long max_pixels, int threads, struct heif_context **ctx,
+static int open_primary(const void *data, size_t size, int threads, struct heif_context **ctx,
                         struct heif_image_handle **handle, char *error, size_t error_size) {
     if (cheif_open(error, error_size) != 0)
         return -1;
     *ctx = lib.heif_context_alloc();
     if (*ctx == NULL)
         return fail(error, error_size, "cannot read HEIC", "out of memory");
-    // libheif's own bound on width × height (it takes the side of a square): refuses a huge
-    // image while parsing, before our check of the header's size and before any allocation.
-    if (max_pixels > 0)
-        lib.heif_context_set_maximum_image_size_limit(*ctx, (int)ceil(sqrt((double)max_pixels)) + 1);
+    // No libheif size limit of ours: it bounds each side, which would refuse a 20000-px panorama
+    // well under the pixel limit. The header's size is checked by the caller before decoding;
+    // libheif's default bound still applies while parsing.
     lib.heif_context_set_max_decoding_threads(*ctx, threads);
     struct heif_error err = lib.heif_context_read_from_memory_without_copy(*ctx, data, size, NULL);
     if (err.code != heif_error_Ok) {
@@ -120,11 +117,10 @@ static int open_primary(const void *data, size_t size, long long max_pixels, int
     return 0;
 }
 
-int cheif_read_info(const void *data, size_t size, long long max_pixels, cheif_info *out, char *error,
-                    size_t error_size) {
+int cheif_read_info(const void *data, size_t size, cheif_info *out, char *error, size_t error_size) {
     struct heif_context *ctx;
     struct heif_image_handle *handle;
-    if (open_primary(data, size, max_pixels, 1, &ctx, &handle, error, error_size) != 0)
+    if (open_primary(data, size, 1, &ctx, &handle, error, error_size) != 0)
         return -1;
     out->width = lib.heif_image_handle_get_width(handle);
     out->height = lib.heif_image_handle_get_height(handle);
@@ -138,12 +134,11 @@ int cheif_read_info(const void *data, size_t size, long long max_pixels, cheif_i
     return 0;
 }
 
-int cheif_decode(const void *data, size_t size, long long max_pixels, int threads, cheif_image *out, char *error,
-                 size_t error_size) {
+int cheif_decode(const void *data, size_t size, int threads, cheif_image *out, char *error, size_t error_size) {
     memset(out, 0, sizeof *out);
     struct heif_context *ctx;
     struct heif_image_handle *handle;
-    if (open_primary(data, size, max_pixels, threads, &ctx, &handle, error, error_size) != 0)
+    if (open_primary(data, size, threads, &ctx, &handle, error, error_size) != 0)
         return -1;
     int alpha = lib.heif_image_handle_has_alpha_channel(handle);
     int high = lib.heif_image_handle_get_luma_bits_per_pixel(handle) > 8;

@@ -43,16 +43,14 @@ typedef struct cheif_image {
 /// Opens libheif (once). Returns 0 when it can decode HEVC, else -1 with the reason in `error`.
 int cheif_open(char *error, size_t error_size);
 
-/// Reads the primary image's description. `max_pixels` bounds what libheif accepts. Returns 0,
-/// or -1 with a one-line reason in `error`.
-int cheif_read_info(const void *data, size_t size, long long max_pixels, cheif_info *out, char *error,
-                    size_t error_size);
+/// Reads the primary image's description. Returns 0, or -1 with a one-line reason in `error`.
+int cheif_read_info(const void *data, size_t size, cheif_info *out, char *error, size_t error_size);
 
 /// Decodes the primary image with up to `threads` decoding threads (grid tiles in parallel).
-/// Corrupt or truncated coded data fails the image (libheif's strict decoding). Returns 0, or -1
-/// with a one-line reason in `error`.
-int cheif_decode(const void *data, size_t size, long long max_pixels, int threads, cheif_image *out, char *error,
-                 size_t error_size);
+/// Missing or cut coded data fails the image; random bytes inside a tile's HEVC data do not
+/// (HEVC has no checksum and libde265 conceals such damage). Returns 0, or -1 with a one-line
+/// reason in `error`.
+int cheif_decode(const void *data, size_t size, int threads, cheif_image *out, char *error, size_t error_size);
 
 void cheif_image_free(cheif_image *image);
 

@@ -11,12 +11,13 @@ import ImgfnBase
 /// EXIF orientation tag inside a HEIC (iPhones write one beside `irot`) is not applied again.
 /// 10- and 12-bit images decode to 16 bits a sample; the ICC profile (Display P3 on phones)
 /// travels with the pixels and converts them to sRGB like any other format's. Depth maps, gain
-/// maps and thumbnails are not decoded. Damaged HEVC data fails the image (strict decoding).
+/// maps and thumbnails are not decoded. A file cut short or with coded data missing fails the
+/// image; random bytes inside HEVC data are concealed by libde265, not detected.
 enum HEICDecoder {
     /// The primary image's description, from the file's boxes only (no pixels).
     static func info(_ source: SourceBytes) throws(ImgfnError) -> ImageInfo {
         var header = cheif_info()
-        try call { error, size in cheif_read_info(source.base, source.count, 0, &header, error, size) }
+        try call { error, size in cheif_read_info(source.base, source.count, &header, error, size) }
         let high = header.bits > 8
         let width = Int(header.width)
         let height = Int(header.height)
@@ -32,7 +33,7 @@ enum HEICDecoder {
     static func decode(_ source: SourceBytes) throws(ImgfnError) -> VipsImage {
         var decoded = cheif_image()
         try call { error, size in
-            cheif_decode(source.base, source.count, 0, vips_concurrency_get(), &decoded, error, size)
+            cheif_decode(source.base, source.count, vips_concurrency_get(), &decoded, error, size)
         }
         defer { cheif_image_free(&decoded) }
         let high = decoded.bits > 8
