@@ -68,6 +68,7 @@ vips icc_transform "$tmp/bars.png" "$tmp/bars-p3.png" p3 --input-profile srgb
 heif-enc -q 90 -o colour/bars-p3.heic "$tmp/bars-p3.png" > /dev/null
 heif-enc -b 10 -q 90 -o colour/bars-10bit.heic colour/bars-16bit.png > /dev/null
 cjxl -d 0 "$tmp/bars-p3.png" colour/bars-p3.jxl 2> /dev/null
+cjxl -d 1 "$tmp/bars-p3.png" colour/bars-p3-lossy.jxl 2> /dev/null
 cjxl -d 0 colour/bars-16bit.png colour/bars-16bit.jxl 2> /dev/null
 
 # --- bad inputs ----------------------------------------------------------------------------------

@@ -22,6 +22,8 @@
     X(JxlDecoderGetBasicInfo)                                                                                          \
     X(JxlDecoderGetICCProfileSize)                                                                                     \
     X(JxlDecoderGetColorAsEncodedProfile)                                                                              \
+    X(JxlDecoderSetPreferredColorProfile)                                                                              \
+    X(JxlDecoderSetUnpremultiplyAlpha)                                                                                 \
     X(JxlDecoderGetColorAsICCProfile)                                                                                  \
     X(JxlDecoderImageOutBufferSize)                                                                                    \
     X(JxlDecoderSetImageOutBuffer)                                                                                     \
@@ -77,31 +79,41 @@ int cjxl_open(char *error, size_t error_size) {
 }
 
 // Debian's libjxl prints a trace of every failure on stderr ("./lib/jxl/decode.cc:2143: missing
-// input"), which would break the one-line error a bad upload gets. While libjxl runs, fd 2 points
-// at /dev/null; calls overlapping on several threads share one redirection (a depth count).
-// Not in the fuzzer's build: its crash reports go to fd 2.
-#ifndef FUZZING
+// input"), which would break the one-line error a bad upload gets. When a program asks for it
+// (`cjxl_quiet_stderr`: the CLI, which owns its stderr), fd 2 points at /dev/null while libjxl
+// runs; calls overlapping on several threads share one redirection (a depth count). Off by
+// default: a server's or a test run's crash reports must reach fd 2.
+static _Atomic int quiet_wanted;
 static pthread_mutex_t quiet_lock = PTHREAD_MUTEX_INITIALIZER;
 static int quiet_depth;
 static int saved_stderr = -1;
 
+void cjxl_quiet_stderr(int on) { quiet_wanted = on != 0; }
+
 static void quiet_begin(void) {
+    if (!quiet_wanted)
+        return;
     pthread_mutex_lock(&quiet_lock);
     if (quiet_depth++ == 0) {
         fflush(stderr);
         int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        saved_stderr = null >= 0 ? fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3) : -1;
-        if (saved_stderr >= 0)
-            dup2(null, STDERR_FILENO);
-        if (null >= 0)
+        if (null == STDERR_FILENO) {
+            saved_stderr = -1;  // fd 2 was closed: /dev/null stays there, nothing to restore
+        } else if (null >= 0) {
+            saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+            if (saved_stderr >= 0)
+                dup2(null, STDERR_FILENO);
             close(null);
+        }
     }
     pthread_mutex_unlock(&quiet_lock);
 }
 
 static void quiet_end(void) {
+    if (!quiet_wanted)
+        return;
     pthread_mutex_lock(&quiet_lock);
-    if (--quiet_depth == 0 && saved_stderr >= 0) {
+    if (quiet_depth > 0 && --quiet_depth == 0 && saved_stderr >= 0) {
         fflush(stderr);
         dup2(saved_stderr, STDERR_FILENO);
         close(saved_stderr);
@@ -109,10 +121,6 @@ static void quiet_end(void) {
     }
     pthread_mutex_unlock(&quiet_lock);
 }
-#else
-static void quiet_begin(void) {}
-static void quiet_end(void) {}
-#endif
 
 static int fail(char *error, size_t error_size, const char *message) {
     snprintf(error, error_size, "%s", message);
@@ -138,6 +146,21 @@ static int plain_srgb(const JxlDecoder *decoder, const JxlPixelFormat *format) {
     return encoding.white_point == JXL_WHITE_POINT_D65 && encoding.transfer_function == JXL_TRANSFER_FUNCTION_SRGB &&
            (encoding.color_space == JXL_COLOR_SPACE_GRAY ||
             (encoding.color_space == JXL_COLOR_SPACE_RGB && encoding.primaries == JXL_PRIMARIES_SRGB));
+}
+
+/// Asks libjxl to render an XYB-coded (lossy) image straight to sRGB. Without it, an image that
+/// carries an ICC profile decodes to *linear* sRGB, which 8-bit samples cannot hold without
+/// banding in the shadows. Images that keep their original profile ignore the preference and
+/// keep their ICC (converted by lcms like any other format's).
+static void prefer_srgb(JxlDecoder *decoder, int grey) {
+    JxlColorEncoding srgb;
+    memset(&srgb, 0, sizeof srgb);
+    srgb.color_space = grey ? JXL_COLOR_SPACE_GRAY : JXL_COLOR_SPACE_RGB;
+    srgb.white_point = JXL_WHITE_POINT_D65;
+    srgb.primaries = JXL_PRIMARIES_SRGB;
+    srgb.transfer_function = JXL_TRANSFER_FUNCTION_SRGB;
+    srgb.rendering_intent = JXL_RENDERING_INTENT_PERCEPTUAL;
+    (void)lib.JxlDecoderSetPreferredColorProfile(decoder, &srgb);
 }
 
 static void describe(const JxlBasicInfo *basic, cjxl_info *out) {
@@ -178,6 +201,7 @@ static int read_info(const void *data, size_t size, cjxl_info *out, char *error,
             have_basic = 1;
         } else if (event == JXL_DEC_COLOR_ENCODING) {
             size_t icc = 0;
+            prefer_srgb(decoder, out->colour_channels == 1);  // as cjxl_decode does
             out->has_icc = !plain_srgb(decoder, NULL) &&
                            lib.JxlDecoderGetICCProfileSize(decoder, NULL, JXL_COLOR_PROFILE_TARGET_DATA, &icc) ==
                                JXL_DEC_SUCCESS &&
@@ -220,6 +244,8 @@ static int decode(const void *data, size_t size, int threads, cjxl_image *out, c
     if (lib.JxlDecoderSubscribeEvents(decoder, JXL_DEC_BASIC_INFO | JXL_DEC_COLOR_ENCODING | JXL_DEC_FULL_IMAGE) !=
             JXL_DEC_SUCCESS ||
         lib.JxlDecoderSetParallelRunner(decoder, lib.JxlThreadParallelRunner, runner) != JXL_DEC_SUCCESS ||
+        // libvips assumes straight alpha; JPEG XL may store it premultiplied
+        lib.JxlDecoderSetUnpremultiplyAlpha(decoder, JXL_TRUE) != JXL_DEC_SUCCESS ||
         lib.JxlDecoderSetInput(decoder, data, size) != JXL_DEC_SUCCESS) {
         fail(error, error_size, "cannot decode JPEG XL");
         goto done;
@@ -243,6 +269,7 @@ static int decode(const void *data, size_t size, int threads, cjxl_image *out, c
             format.data_type = out->bits == 16 ? JXL_TYPE_UINT16 : JXL_TYPE_UINT8;
         } else if (event == JXL_DEC_COLOR_ENCODING) {
             size_t icc = 0;
+            prefer_srgb(decoder, out->bands < 3);
             if (!plain_srgb(decoder, &format) &&
                 lib.JxlDecoderGetICCProfileSize(decoder, &format, JXL_COLOR_PROFILE_TARGET_DATA, &icc) ==
                     JXL_DEC_SUCCESS &&

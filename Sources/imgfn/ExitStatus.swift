@@ -54,7 +54,7 @@ enum ExitStatus {
 }
 
 /// Our standard error: a copy of fd 2 taken at start (`Imgfn.main` touches it first). While
-/// libjxl decodes, fd 2 itself points at /dev/null (CJxl silences libjxl's failure traces), and
+/// libjxl decodes, fd 2 itself points at /dev/null (`VipsRuntime.silenceJPEGXLTraces`), and
 /// another input's progress or error line written meanwhile must not be lost.
 let diagnosticsFD: Int32 = {
     let copy = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)

@@ -20,6 +20,7 @@ struct Imgfn: AsyncParsableCommand {
     /// command line runs.
     static func main() async {
         _ = diagnosticsFD  // before any decode can point fd 2 elsewhere (see printError)
+        VipsRuntime.silenceJPEGXLTraces()
         VipsRuntime.configure(VipsRuntime.Settings(environment: ProcessInfo.processInfo.environment))
         if CommandLine.arguments.dropFirst() == ["--version"] {
             print(versionText)

@@ -51,7 +51,7 @@ import Testing
         }
         inputs += [
             "bars.png", "bars-p3.jpg", "bars-cmyk.jpg", "bars-cmyk-icc.jpg", "bars-16bit.png", "bars-alpha.png",
-            "bars-p3.heic", "bars-10bit.heic", "bars-p3.jxl", "bars-16bit.jxl",
+            "bars-p3.heic", "bars-10bit.heic", "bars-p3.jxl", "bars-p3-lossy.jxl", "bars-16bit.jxl",
         ]
         .map {
             Input(path: "\(f)/colour/\($0)", upright: (256, 64))

@@ -46,9 +46,10 @@ typedef struct cjxl_image {
 /// Opens libjxl (once). Returns 0, else -1 with the reason in `error`.
 int cjxl_open(char *error, size_t error_size);
 
-/// libjxl prints a trace of each failure on stderr; while `cjxl_read_info` or `cjxl_decode`
-/// runs, file descriptor 2 points at /dev/null. A program that writes its own messages to
-/// stderr from other threads meanwhile should write them to a copy of fd 2 taken at start.
+/// libjxl prints a trace of each failure on stderr. With `on` nonzero, file descriptor 2 points
+/// at /dev/null while `cjxl_read_info` or `cjxl_decode` runs: for a program that owns its stderr
+/// and writes its own messages to a copy of fd 2 taken at start (the CLI). Off by default.
+void cjxl_quiet_stderr(int on);
 
 /// Reads the headers. Returns 0, or -1 with a one-line reason in `error` (truncated or corrupt
 /// headers, or libjxl missing: then `cjxl_open` fails too), or -2 when the basic info (the size)

@@ -185,6 +185,13 @@ public enum VipsRuntime {
     /// The libheif shared object HEIC decoding opened, once it has (from `/proc/self/maps`).
     static var heifLibraryPath: String? { mappedLibrary(named: "libheif") }
 
+    /// For a program that owns its standard error (the CLI): libjxl's failure traces, which
+    /// would come before the program's own one-line error, are silenced by pointing fd 2 at
+    /// /dev/null while libjxl runs. The caller must write its own messages to a copy of fd 2
+    /// taken before (another thread may be decoding). Off by default, so a server's or a
+    /// test's crash reports reach stderr.
+    public static func silenceJPEGXLTraces() { cjxl_quiet_stderr(1) }
+
     /// The libjxl shared object JPEG XL decoding opened, once it has.
     static var jxlLibraryPath: String? { mappedLibrary(named: "libjxl.so") }
 
