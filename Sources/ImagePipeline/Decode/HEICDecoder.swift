@@ -36,25 +36,13 @@ enum HEICDecoder {
             cheif_decode(source.base, source.count, vips_concurrency_get(), &decoded, error, size)
         }
         defer { cheif_image_free(&decoded) }
-        let high = decoded.bits > 8
-        return try VipsImage.make(.corruptImage, "cannot decode HEIC", source: nil) {
-            cv_image_new_from_pixels(
-                decoded.pixels, decoded.size, decoded.width, decoded.height, decoded.bands,
-                high ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR,
-                high ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB,
-                decoded.icc, decoded.icc_size, $0)
-        }
+        return try LibraryDecode.image(
+            decoded.pixels, size: decoded.size, width: decoded.width, height: decoded.height, bands: decoded.bands,
+            bits: decoded.bits, icc: decoded.icc, iccSize: decoded.icc_size, format: .heic)
     }
 
-    /// Runs a CHeif call with a message buffer; a failure to open libheif is `vipsUnavailable`
-    /// (a deployment without it), any other failure is the input's (`corruptImage`).
+    /// Runs a CHeif call; a failure to open libheif is `vipsUnavailable`.
     private static func call(_ body: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws(ImgfnError) {
-        var message = [CChar](repeating: 0, count: 320)
-        let status = message.withUnsafeMutableBufferPointer { body($0.baseAddress!, $0.count) }
-        guard status != 0 else { return }
-        let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var probe = [CChar](repeating: 0, count: 320)
-        let available = probe.withUnsafeMutableBufferPointer { cheif_open($0.baseAddress!, $0.count) } == 0
-        throw ImgfnError(available ? .corruptImage : .vipsUnavailable, reason)
+        try LibraryDecode.call(body) { LibraryDecode.opens(cheif_open) }
     }
 }

@@ -23,7 +23,7 @@ enum JXLDecoder {
             cjxl_read_info(source.base, source.count, &header, $0.baseAddress!, $0.count)
         }
         if status == -2 { try ImageDecoder.check(describe(header, bytes: source.count), against: limits) }
-        if status != 0 { throw failure(message) }
+        if status != 0 { throw LibraryDecode.failure(message) { LibraryDecode.opens(cjxl_open) } }
         let info = describe(header, bytes: source.count)
         try ImageDecoder.check(info, against: limits)
         return info
@@ -46,37 +46,12 @@ enum JXLDecoder {
     /// profile attached), using libvips' thread count.
     static func decode(_ source: SourceBytes) throws(ImgfnError) -> VipsImage {
         var decoded = cjxl_image()
-        try call { error, size in
-            cjxl_decode(source.base, source.count, vips_concurrency_get(), &decoded, error, size)
-        }
+        try LibraryDecode.call(
+            { error, size in cjxl_decode(source.base, source.count, vips_concurrency_get(), &decoded, error, size) },
+            libraryOpens: { LibraryDecode.opens(cjxl_open) })
         defer { cjxl_image_free(&decoded) }
-        let high = decoded.bits > 8
-        let grey = decoded.bands < 3
-        let interpretation =
-            grey
-            ? (high ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W)
-            : (high ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB)
-        return try VipsImage.make(.corruptImage, "cannot decode JPEG XL", source: nil) {
-            cv_image_new_from_pixels(
-                decoded.pixels, decoded.size, decoded.width, decoded.height, decoded.bands,
-                high ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, interpretation,
-                decoded.icc, decoded.icc_size, $0)
-        }
-    }
-
-    /// Runs a CJxl call with a message buffer.
-    private static func call(_ body: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws(ImgfnError) {
-        var message = [CChar](repeating: 0, count: 320)
-        let status = message.withUnsafeMutableBufferPointer { body($0.baseAddress!, $0.count) }
-        if status != 0 { throw failure(message) }
-    }
-
-    /// A failure to open libjxl is `vipsUnavailable` (a deployment without it), any other
-    /// failure is the input's (`corruptImage`).
-    private static func failure(_ message: [CChar]) -> ImgfnError {
-        let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var probe = [CChar](repeating: 0, count: 320)
-        let available = probe.withUnsafeMutableBufferPointer { cjxl_open($0.baseAddress!, $0.count) } == 0
-        return ImgfnError(available ? .corruptImage : .vipsUnavailable, reason)
+        return try LibraryDecode.image(
+            decoded.pixels, size: decoded.size, width: decoded.width, height: decoded.height, bands: decoded.bands,
+            bits: decoded.bits, icc: decoded.icc, iccSize: decoded.icc_size, format: .jxl)
     }
 }
