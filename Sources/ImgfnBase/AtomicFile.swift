@@ -50,6 +50,13 @@ public enum AtomicFile {
         }
     }
 
+    /// Whether a directory entry's name is one of `write`'s temporary files
+    /// (`.NAME.imgfn-PID-RANDOM.tmp`), which a listing must not take for an object.
+    public static func isTemporary(name: some Collection<UInt8>) -> Bool {
+        let text = String(decoding: name, as: UTF8.self)
+        return text.hasPrefix(".") && text.hasSuffix(".tmp") && text.contains(".imgfn-")
+    }
+
     /// Removes pending temporary files, then exits with 128 + signal number, on SIGINT, SIGTERM
     /// and SIGHUP. Call once from a command-line program.
     public static func installInterruptCleanup() {

@@ -14,6 +14,43 @@ public protocol BlobStore: Sendable {
     func head(_ key: String) async throws(ImgfnError) -> ObjectInfo?
     /// Stores `bytes` under `key`, replacing what was there. Readers never see a partial object.
     func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError)
+    /// Removes the object under `key`. Succeeds when there is none, so a repeated delete (a
+    /// re-delivered event) is not a failure.
+    func delete(_ key: String) async throws(ImgfnError)
+    /// One page of the objects whose keys start with `prefix`, in the byte order of their
+    /// UTF-8 keys (S3's order), starting after the page `continuation` names (nil: the first).
+    /// At most `limit` objects; `ListPage.continuation` is nil on the last page.
+    func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage
+}
+
+/// One page of a listing (`BlobStore.list`).
+public struct ListPage: Sendable, Equatable {
+    /// The objects of this page, in key order. Their `attributes` are not listed (only a HEAD
+    /// reads them): each has an empty `BlobAttributes`.
+    public var objects: [ObjectInfo]
+    /// Where the next page starts, or nil when this one is the last.
+    public var continuation: String?
+
+    public init(objects: [ObjectInfo], continuation: String?) {
+        self.objects = objects
+        self.continuation = continuation
+    }
+}
+
+extension BlobStore {
+    /// Every object under `prefix`, page by page (`pageSize` at a time), handed to `body` in key
+    /// order; `body` returns false to stop early.
+    public func forEachPage(
+        prefix: String, startingAfter continuation: String? = nil, pageSize: Int = 1000,
+        _ body: (ListPage) async throws(ImgfnError) -> Bool
+    ) async throws(ImgfnError) {
+        var next = continuation
+        repeat {
+            let page = try await list(prefix: prefix, continuation: next, limit: pageSize)
+            guard try await body(page) else { return }
+            next = page.continuation
+        } while next != nil
+    }
 }
 
 /// What a store knows about one object.

@@ -27,6 +27,15 @@ import ImgfnBase
             try await base.put(key, bytes: bytes, attributes: attributes)
         }
 
+        func delete(_ key: String) async throws(ImgfnError) {
+            try check(key)
+            try await base.delete(key)
+        }
+
+        func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage {
+            try await base.list(prefix: prefix, continuation: continuation, limit: limit)
+        }
+
         private func check(_ key: String) throws(ImgfnError) {
             if faults.transientKeys.contains(key) {
                 throw ImgfnError(

@@ -55,13 +55,14 @@ extension S3BlobStore {
     func send(
         _ method: HTTPMethod,
         key: String?,
+        query: [(name: String, value: String)] = [],
         headers extra: [(name: String, value: String)] = [],
         body: [UInt8]? = nil,
         payloadHash: String = SigV4Signer.emptyPayloadHash,
         what: String
     ) async throws(S3AttemptFailure) -> HTTPClientResponse {
         let request = makeRequest(
-            method, key: key, headers: extra, body: body, payloadHash: payloadHash, date: Date(),
+            method, key: key, query: query, headers: extra, body: body, payloadHash: payloadHash, date: Date(),
             traceID: TraceContext.headerValue)
         do {
             return try await httpClient.execute(request, timeout: Self.timeAmount(configuration.requestTimeout))

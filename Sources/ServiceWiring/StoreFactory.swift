@@ -80,4 +80,8 @@ public struct UnusableBlobStore: BlobStore {
     public func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject { throw error }
     public func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? { throw error }
     public func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) { throw error }
+    public func delete(_ key: String) async throws(ImgfnError) { throw error }
+    public func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage {
+        throw error
+    }
 }

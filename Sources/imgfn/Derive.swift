@@ -162,13 +162,16 @@ struct Derive: AsyncParsableCommand {
             let bytesIn = bytes.count
             // The last reference: the pipeline frees the source once it is decoded.
             let set = try await pipeline.derive(detaching: consume bytes, jobs: jobs)
-            let manifest = try await set.store(in: store, sourceKey: source.key, pipeline: pipeline)
+            let keys = OutputKeys(
+                sourceKey: source.key, sourcePrefix: pipeline.config.source.prefix, output: pipeline.config.output)
+            // A rerun under another configuration replaces the set: files it no longer makes go.
+            let previous = try await Manifest.read(from: store, key: keys.manifestKey)
+            let manifest = try await set.store(
+                in: store, sourceKey: source.key, pipeline: pipeline, replacing: previous)
             return InputResult(
                 path: source.path, bytesIn: bytesIn, files: manifest.derivatives.count,
                 bytesOut: manifest.derivatives.reduce(0) { $0 + $1.bytes },
-                manifestKey: OutputKeys(
-                    sourceKey: source.key, sourcePrefix: pipeline.config.source.prefix, output: pipeline.config.output
-                ).manifestKey,
+                manifestKey: keys.manifestKey,
                 omitted: set.omitted.map(\.summary), error: nil)
         } catch {
             return InputResult(path: source.path, bytesIn: 0, files: 0, bytesOut: 0, manifestKey: nil, error: error)

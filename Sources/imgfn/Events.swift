@@ -25,6 +25,11 @@ struct Events: ParsableCommand {
     @Option(help: "Object ETag (without quotes).")
     var etag = "0123456789abcdef0123456789abcdef"
 
+    @Option(
+        name: .customLong("version-id"),
+        help: "Object version ID, as a versioned bucket's events carry it (the delete marker's for s3-delete-marker).")
+    var versionId: String?
+
     func validate() throws {
         guard EventSamples.Shape(rawValue: shape) != nil else {
             throw ValidationError(
@@ -34,6 +39,9 @@ struct Events: ParsableCommand {
     }
 
     func run() throws {
-        print(EventSamples.make(EventSamples.Shape(rawValue: shape)!, bucket: bucket, key: key, size: size, etag: etag))
+        print(
+            EventSamples.make(
+                EventSamples.Shape(rawValue: shape)!, bucket: bucket, key: key, size: size, etag: etag,
+                versionId: versionId))
     }
 }

@@ -67,13 +67,17 @@ struct Invoke: AsyncParsableCommand {
     static func line(_ result: RecordResult) -> String {
         let subject = result.key.map { "\(result.bucket ?? "")/\($0)" } ?? (result.messageId ?? "-")
         switch result.outcome {
-        case .ok(let files, let manifest, let omitted):
+        case .ok(let files, let manifest, let omitted, let removed):
             let ms = Int(
                 result.metrics.fetchMilliseconds + result.metrics.decodeMilliseconds + result.metrics.deriveMilliseconds
                     + result.metrics.encodeMilliseconds
                     + result.metrics.storeMilliseconds)
             let left = omitted.isEmpty ? "" : "; omitted \(omitted.joined(separator: "; "))"
-            return "ok       \(subject): \(files) files, manifest \(manifest) (\(ms) ms)\(left)"
+            let stale = removed == 0 ? "" : "; removed \(removed) files of the replaced set"
+            return "ok       \(subject): \(files) files, manifest \(manifest) (\(ms) ms)\(left)\(stale)"
+        case .removed(let files, let manifest):
+            guard let manifest else { return "removed  \(subject): nothing had been derived from it" }
+            return "removed  \(subject): \(files) files and manifest \(manifest)"
         case .skipped(let reason):
             return "skipped  \(subject): \(reason)"
         case .failed(let transient, let code, let reason):

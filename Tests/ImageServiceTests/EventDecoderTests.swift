@@ -31,15 +31,25 @@ import Testing
     }
 
     @Test(arguments: [
-        ("s3-test.json", "s3:TestEvent"), ("s3-delete.json", "ObjectRemoved:Delete is not an object creation"),
+        ("s3-test.json", "s3:TestEvent")
     ])
-    func testEventsAndDeletionsAreSkipped(_ fixture: String, _ reason: String) throws {
+    func testEventsAreSkipped(_ fixture: String, _ reason: String) throws {
         let event = try decode(fixture)
         guard case .skipped(let why) = event.records.first?.content else {
             Issue.record("not skipped")
             return
         }
         #expect(why.contains(reason))
+    }
+
+    @Test func aDeleteNotificationIsARemovalOfTheDecodedKey() throws {
+        let event = try decode("s3-delete.json")
+        guard case .removed(let removed) = event.records.first?.content else {
+            Issue.record("not a removal: \(String(describing: event.records.first?.content))")
+            return
+        }
+        #expect(removed.bucket == "imgfn-uploads" && removed.key == Self.key)
+        #expect(removed.eventName == "ObjectRemoved:Delete" && !removed.isDeleteMarker && removed.versionId == nil)
     }
 
     @Test func aMixedSQSBatchKeepsEachMessageApart() throws {

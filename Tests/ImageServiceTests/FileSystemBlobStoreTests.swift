@@ -67,3 +67,78 @@ import Testing
         }
     }
 }
+
+@Suite struct FileSystemBlobStoreListingTests {
+    func store(with keys: [String]) async throws -> (FileSystemBlobStore, String) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("imgfn-ls-\(UUID().uuidString)").path
+        let store = FileSystemBlobStore(root: root)
+        for key in keys {
+            try await store.put(key, bytes: Array(key.utf8), attributes: BlobAttributes(contentType: "x/y"))
+        }
+        return (store, root)
+    }
+
+    /// Everything below `prefix`, a page of `limit` at a time.
+    func listAll(_ store: FileSystemBlobStore, prefix: String, limit: Int) async throws -> (keys: [String], pages: Int)
+    {
+        var keys: [String] = []
+        var pages = 0
+        try await store.forEachPage(prefix: prefix, pageSize: limit) { page in
+            pages += 1
+            keys += page.objects.map(\.key)
+            return true
+        }
+        return (keys, pages)
+    }
+
+    @Test func keysComeInS3OrderPageByPage() async throws {
+        // "a-b" sorts before "a/…" in S3 (0x2D < 0x2F) although the directory "a" sorts first by name.
+        let keys = ["a/x.jpg", "a-b.jpg", "a/y/z.jpg", "b.jpg", "a b.jpg", "é/1.jpg", "A.jpg", "a/y.jpg"]
+        let (store, root) = try await store(with: keys)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let expected = keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        for limit in [1, 2, 3, 1000] {
+            let (listed, pages) = try await listAll(store, prefix: "", limit: limit)
+            #expect(listed == expected, "page size \(limit)")
+            // Full pages, and at most one empty last page (the walk cannot always tell that
+            // nothing is left).
+            let full = (expected.count + limit - 1) / limit
+            #expect(pages == full || pages == full + 1, "page size \(limit): \(pages) pages")
+        }
+        let page = try await store.list(prefix: "", continuation: nil, limit: 1000)
+        #expect(page.continuation == nil)
+        #expect(page.objects.first { $0.key == "b.jpg" }?.size == 5)
+        #expect(page.objects.allSatisfy { $0.etag != nil })
+    }
+
+    @Test func aPrefixCanEndInsideANameAndTheHiddenTreesAreNotListed() async throws {
+        let (store, root) = try await store(with: ["up/2024/a.jpg", "up/2024b.jpg", "up/2025/c.jpg", "other/d.jpg"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // A temporary file of an interrupted write is not an object.
+        FileManager.default.createFile(atPath: "\(root)/up/.x.jpg.imgfn-1-2.tmp", contents: Data([1]))
+        #expect(try await listAll(store, prefix: "up/2024", limit: 1).keys == ["up/2024/a.jpg", "up/2024b.jpg"])
+        #expect(
+            try await listAll(store, prefix: "up/", limit: 10).keys == [
+                "up/2024/a.jpg", "up/2024b.jpg", "up/2025/c.jpg",
+            ])
+        #expect(try await listAll(store, prefix: "", limit: 10).keys.count == 4)
+        #expect(try await listAll(store, prefix: "nothing/", limit: 10).keys == [])
+        let missing = FileSystemBlobStore(root: "\(root)/not-there")
+        #expect(
+            try await missing.list(prefix: "", continuation: nil, limit: 5) == ListPage(objects: [], continuation: nil))
+    }
+
+    @Test func deleteRemovesTheObjectItsAttributesAndEmptyFoldersAndMayBeRepeated() async throws {
+        let (store, root) = try await store(with: ["d/e/f.jpg", "d/g.jpg"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try await store.delete("d/e/f.jpg")
+        try await store.delete("d/e/f.jpg")
+        try await store.delete("never/was.jpg")
+        #expect(try await store.head("d/e/f.jpg") == nil)
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/d/e"))
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/.imgfn-attributes/d/e"))
+        #expect(FileManager.default.fileExists(atPath: "\(root)/d/g.jpg"))
+        #expect(try store.attributes(of: "d/g.jpg") != nil)
+        await #expect(throws: ImgfnError.self) { try await store.delete("../d/g.jpg") }
+    }
+}

@@ -82,7 +82,9 @@ import Testing
         let other = try Pipeline(
             json: Array(#"{"derivatives": [{"name": "w64", "width": 65, "formats": ["jpeg"]}]}"#.utf8))
         let results = await handler(bucket, pipeline: other).handle(try event("uploads/a.jpg"))
-        #expect(results[0].outcome == .ok(files: 1, manifestKey: "derived/a/manifest.json"))
+        // The new set is written, then the old files it no longer makes are removed.
+        #expect(results[0].outcome == .ok(files: 1, manifestKey: "derived/a/manifest.json", removed: 2))
+        #expect(bucket.keys(under: "derived/a") == ["manifest.json", "w64.jpg"])
     }
 
     @Test func aBadImageGivesAFailureRecordAndNoDerivatives() async throws {

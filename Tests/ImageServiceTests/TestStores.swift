@@ -2,10 +2,13 @@ import ImagePipeline
 import ImgfnBase
 import Synchronization
 
-/// Passes calls through and records the order of writes.
+/// Passes calls through and records the order of writes (`keys`), of deletes (`deleted`), and
+/// of both (`operations`: "put KEY" and "delete KEY").
 final class RecordingStore<Inner: BlobStore>: BlobStore {
     let inner: Inner
     let keys = Mutex<[String]>([])
+    let deleted = Mutex<[String]>([])
+    let operations = Mutex<[String]>([])
     init(inner: Inner) { self.inner = inner }
 
     func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
@@ -17,6 +20,17 @@ final class RecordingStore<Inner: BlobStore>: BlobStore {
     func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
         try await inner.put(key, bytes: bytes, attributes: attributes)
         keys.withLock { $0.append(key) }
+        operations.withLock { $0.append("put \(key)") }
+    }
+
+    func delete(_ key: String) async throws(ImgfnError) {
+        try await inner.delete(key)
+        deleted.withLock { $0.append(key) }
+        operations.withLock { $0.append("delete \(key)") }
+    }
+
+    func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage {
+        try await inner.list(prefix: prefix, continuation: continuation, limit: limit)
     }
 }
 
@@ -40,5 +54,14 @@ final class FaultyStore<Inner: BlobStore>: BlobStore {
 
     func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
         try await inner.put(key, bytes: bytes, attributes: attributes)
+    }
+
+    func delete(_ key: String) async throws(ImgfnError) {
+        if key == failingKey { throw error }
+        try await inner.delete(key)
+    }
+
+    func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage {
+        try await inner.list(prefix: prefix, continuation: continuation, limit: limit)
     }
 }

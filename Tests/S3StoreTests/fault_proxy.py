@@ -11,6 +11,7 @@ encoded path and query as sent; the first rule whose "match" is a substring of i
     {"match": "k-2", "times": -1, "action": "hang", "seconds": 3}    wait, then close unanswered
     {"match": "k-3", "times": -1, "action": "chunked"}               forward; relay the body chunked
                                                                     (no Content-Length)
+    {"match": "k-4", "method": "DELETE", "status": 503}              only requests of that method
 
 "times" -1 means always. GET /__proxy/log returns the requests seen (method, path, headers,
 and the rule applied); POST /__proxy/reset clears rules and log. Exits when its parent does, so
@@ -49,7 +50,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/__proxy/"):
             return self.control(body)
         with LOCK:
-            rule = next((r for r in RULES if r["match"] in self.path and r.get("times", -1) != 0), None)
+            rule = next(
+                (r for r in RULES
+                 if r["match"] in self.path and r.get("method", self.command) == self.command
+                 and r.get("times", -1) != 0),
+                None)
             if rule is not None and rule.get("times", -1) > 0:
                 rule["times"] -= 1
             LOG.append({

@@ -222,7 +222,7 @@ import Testing
         let run = try CLI.run(["invoke", "--event", eventPath, "--store", bucket, "--json"])
         let results = try JSONDecoder().decode([RecordResult].self, from: Data(run.stdout))
         switch try #require(results.first, "\(run.stderr)").outcome {
-        case .ok(_, let manifestKey, _):
+        case .ok(_, let manifestKey, _, _):
             #expect(run.status == 0, "\(run.stderr)")
             return try made(from: bucket, manifestKey: manifestKey)
         case .failed(let transient, _, let reason):
@@ -236,6 +236,9 @@ import Testing
         case .skipped(let reason):
             Issue.record("the handler skipped \(key): \(reason)")
             return .refused("skipped: \(reason)")
+        case .removed:
+            Issue.record("the handler took an upload of \(key) for a removal")
+            return .refused("removed")
         }
     }
 

@@ -2,12 +2,14 @@ import FoundationEssentials
 import ImagePipeline
 import ImgfnBase
 
-/// Decodes Lambda invocation payloads into `ObjectCreated` records.
+/// Decodes Lambda invocation payloads into `ObjectCreated` and `ObjectRemoved` records.
 ///
 /// Shapes: S3 event notifications; SQS messages whose body is an S3 notification, an SNS
 /// notification wrapping one (S3 → SNS → SQS), an EventBridge event, or S3's `s3:TestEvent`;
-/// SNS records (S3 → SNS → Lambda); EventBridge `Object Created` events. Keys in S3 notifications are form-encoded (`+` is a
-/// space, `%2B` a plus) and are decoded; EventBridge carries keys as they are.
+/// SNS records (S3 → SNS → Lambda); EventBridge `Object Created` and `Object Deleted` events.
+/// Removals are `ObjectRemoved:Delete`, `ObjectRemoved:DeleteMarkerCreated` and their
+/// `LifecycleExpiration:` twins. Keys in S3 notifications are form-encoded (`+` is a space,
+/// `%2B` a plus) and are decoded; EventBridge carries keys as they are.
 public enum EventDecoder {
     /// - Throws: `.invalidEvent` when the payload is not JSON or not a known shape. A bad body
     ///   inside one SQS message does not throw: that record is `.invalid`.
@@ -85,11 +87,19 @@ public enum EventDecoder {
         else {
             throw ImgfnError(.invalidEvent, "S3 record lacks s3.bucket.name or s3.object.key")
         }
-        guard name.hasPrefix("ObjectCreated:") else {
-            return .skipped("event \(name.isEmpty ? "(unnamed)" : name) is not an object creation")
+        let removal = removalKind(name)
+        guard name.hasPrefix("ObjectCreated:") || removal != nil else {
+            return .skipped("event \(name.isEmpty ? "(unnamed)" : name) is not an object creation or removal")
         }
         guard let key = formDecoded(rawKey) else {
             throw ImgfnError(.invalidEvent, "S3 record key \"\(rawKey)\" is not form-encoded")
+        }
+        if let removal {
+            return .removed(
+                ObjectRemoved(
+                    bucket: bucket, key: key, versionId: item["versionId"]?.string,
+                    isDeleteMarker: removal == .deleteMarker, sequencer: item["sequencer"]?.string,
+                    eventTime: object["eventTime"]?.string, eventName: name))
         }
         let created = ObjectCreated(
             bucket: bucket, key: key, size: item["size"]?.int, etag: item["eTag"]?.string.map(ETag.unquoted),
@@ -105,12 +115,33 @@ public enum EventDecoder {
         else {
             throw ImgfnError(.invalidEvent, "EventBridge event lacks detail.bucket.name or detail.object.key")
         }
-        guard type == "Object Created" else { return .skipped("event \(type) is not an object creation") }
+        if type == "Object Deleted" {
+            // `deletion-type`: "Permanently Deleted" or "Delete Marker Created".
+            let marker = detail["deletion-type"]?.string == "Delete Marker Created"
+            return .removed(
+                ObjectRemoved(
+                    bucket: bucket, key: key, versionId: item["version-id"]?.string, isDeleteMarker: marker,
+                    sequencer: item["sequencer"]?.string, eventTime: event["time"]?.string, eventName: type))
+        }
+        guard type == "Object Created" else {
+            return .skipped("event \(type) is not an object creation or removal")
+        }
         let created = ObjectCreated(
             bucket: bucket, key: key, size: item["size"]?.int, etag: item["etag"]?.string.map(ETag.unquoted),
             versionId: item["version-id"]?.string, sequencer: item["sequencer"]?.string,
             eventTime: event["time"]?.string, eventName: type)
         return placeholderReason(created).map { .skipped($0) } ?? .created(created)
+    }
+
+    enum Removal { case delete, deleteMarker }
+
+    /// S3 notification names of removals: deletes and lifecycle expirations.
+    static func removalKind(_ name: String) -> Removal? {
+        switch name {
+        case "ObjectRemoved:Delete", "LifecycleExpiration:Delete": .delete
+        case "ObjectRemoved:DeleteMarkerCreated", "LifecycleExpiration:DeleteMarkerCreated": .deleteMarker
+        default: nil
+        }
     }
 
     /// "Folders" made in the S3 console are empty objects whose key ends in `/`.

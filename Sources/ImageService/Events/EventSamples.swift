@@ -11,15 +11,41 @@ public enum EventSamples {
         case eventBridge = "eventbridge"
         case s3Test = "s3-test"
         case s3Delete = "s3-delete"
+        case s3DeleteMarker = "s3-delete-marker"
+        case sqsDelete = "sqs-delete"
+        case eventBridgeDelete = "eventbridge-delete"
     }
 
+    /// - Parameter versionId: the object's version (for a delete marker, the marker's), as a
+    ///   versioned bucket's events carry it; nil for an unversioned bucket.
     public static func make(
-        _ shape: Shape, bucket: String, key: String, size: Int, etag: String = "0123456789abcdef0123456789abcdef"
+        _ shape: Shape, bucket: String, key: String, size: Int, etag: String = "0123456789abcdef0123456789abcdef",
+        versionId: String? = nil
     ) -> String {
         switch shape {
-        case .s3Put: return s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectCreated:Put")
+        case .s3Put:
+            return s3Notification(
+                bucket: bucket, key: key, size: size, etag: etag, versionId: versionId, name: "ObjectCreated:Put")
         case .s3Delete:
-            return s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectRemoved:Delete")
+            return s3Notification(bucket: bucket, key: key, versionId: versionId, name: "ObjectRemoved:Delete")
+        case .s3DeleteMarker:
+            return s3Notification(
+                bucket: bucket, key: key, versionId: versionId, name: "ObjectRemoved:DeleteMarkerCreated")
+        case .sqsDelete:
+            return sqs([s3Notification(bucket: bucket, key: key, versionId: versionId, name: "ObjectRemoved:Delete")])
+        case .eventBridgeDelete:
+            var object: [String: Any] = ["key": key, "sequencer": "00617F0837ADC6B0D7"]
+            if let versionId { object["version-id"] = versionId }
+            return json([
+                "version": "0", "id": "2ee9cc15-d022-99ea-1fb8-1b1bac4850f9", "detail-type": "Object Deleted",
+                "source": "aws.s3", "account": "123456789012", "time": "2026-11-25T10:00:00Z", "region": "us-east-1",
+                "resources": ["arn:aws:s3:::\(bucket)"],
+                "detail": [
+                    "version": "0", "bucket": ["name": bucket], "object": object, "request-id": "0BH729840619AG5K",
+                    "requester": "123456789012", "reason": "DeleteObject",
+                    "deletion-type": versionId == nil ? "Permanently Deleted" : "Delete Marker Created",
+                ] as [String: Any],
+            ])
         case .s3Test:
             return json([
                 "Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-25T10:00:00.000Z", "Bucket": bucket,
@@ -27,7 +53,10 @@ public enum EventSamples {
                 "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE",
             ])
         case .sqs:
-            return sqs([s3Notification(bucket: bucket, key: key, size: size, etag: etag, name: "ObjectCreated:Put")])
+            return sqs([
+                s3Notification(
+                    bucket: bucket, key: key, size: size, etag: etag, versionId: versionId, name: "ObjectCreated:Put")
+            ])
         case .snsSqs:
             let sns = json([
                 "Type": "Notification", "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
@@ -50,8 +79,15 @@ public enum EventSamples {
         }
     }
 
-    static func s3Notification(bucket: String, key: String, size: Int, etag: String, name: String) -> String {
-        json([
+    /// An S3 notification of one record. Removals carry no size or ETag, as S3's do not.
+    static func s3Notification(
+        bucket: String, key: String, size: Int? = nil, etag: String? = nil, versionId: String? = nil, name: String
+    ) -> String {
+        var object: [String: Any] = ["key": formEncoded(key), "sequencer": "0A1B2C3D4E5F678901"]
+        if let size { object["size"] = size }
+        if let etag { object["eTag"] = etag }
+        if let versionId { object["versionId"] = versionId }
+        return json([
             "Records": [
                 [
                     "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
@@ -60,9 +96,7 @@ public enum EventSamples {
                     "s3": [
                         "s3SchemaVersion": "1.0", "configurationId": "imgfn",
                         "bucket": ["name": bucket, "arn": "arn:aws:s3:::\(bucket)"] as [String: Any],
-                        "object": [
-                            "key": formEncoded(key), "size": size, "eTag": etag, "sequencer": "0A1B2C3D4E5F678901",
-                        ] as [String: Any],
+                        "object": object,
                     ] as [String: Any],
                 ] as [String: Any]
             ]

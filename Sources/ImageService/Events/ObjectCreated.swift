@@ -45,7 +45,9 @@ public struct DecodedEvent: Sendable, Equatable {
     public struct Record: Sendable, Equatable {
         public enum Content: Sendable, Equatable {
             case created(ObjectCreated)
-            /// Not work: a test event, a deletion, a folder placeholder.
+            /// An object was deleted (or hidden by a delete marker): its derivatives go.
+            case removed(ObjectRemoved)
+            /// Not work: a test event, a folder placeholder, an event of another kind.
             case skipped(String)
             /// This record (one SQS message) could not be read: a permanent failure of it alone.
             case invalid(String)

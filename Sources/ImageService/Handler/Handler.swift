@@ -12,9 +12,12 @@ import ImgfnBase
 /// For each `ObjectCreated`: filter (source prefix and suffixes; never our own outputs) →
 /// size check from the event → HEAD the source (a `derived-by: imgfn` object is skipped) →
 /// skip if a manifest for the same source version and configuration exists → GET → derive
-/// (one decode) → PUT every file, manifest last. A permanent failure writes a failure record
-/// (`output.failureKey`) so bad uploads can be found; a transient one writes nothing and is
-/// reported for retry.
+/// (one decode) → PUT every file, manifest last → remove the files of the manifest it replaced
+/// (another configuration) that it no longer lists, and a failure record of an earlier try.
+/// A permanent failure writes a failure record (`output.failureKey`) so bad uploads can be
+/// found; a transient one writes nothing and is reported for retry.
+///
+/// For each `ObjectRemoved` see `handle(_:)` of `ObjectRemoved` (Handler+Removal.swift).
 public struct Handler: Sendable {
     public let pipeline: Pipeline
     /// The store of a bucket by name (one directory for the filesystem store).
@@ -47,6 +50,10 @@ public struct Handler: Sendable {
                 var result = await handle(object)
                 result.messageId = record.messageId
                 results.append(result)
+            case .removed(let object):
+                var result = await handle(object)
+                result.messageId = record.messageId
+                results.append(result)
             case .skipped(let reason):
                 results.append(
                     RecordResult(messageId: record.messageId, outcome: .skipped(reason: reason), metrics: .init()))
@@ -68,11 +75,13 @@ public struct Handler: Sendable {
             RecordResult(messageId: nil, bucket: object.bucket, key: object.key, outcome: outcome, metrics: metrics)
         }
         let config = pipeline.config
-        if let reason = filterReason(object) { return result(.skipped(reason: reason)) }
+        if let reason = filterReason(bucket: object.bucket, key: object.key) { return result(.skipped(reason: reason)) }
         let source = store(object.bucket)
         let output = store(config.output.bucket ?? object.bucket)
         let keys = OutputKeys(sourceKey: object.key, sourcePrefix: config.source.prefix, output: config.output)
         let clock = ContinuousClock()
+        // What the failure record names: the event's description until the HEAD gives the store's.
+        var described = (etag: object.etag, versionId: object.versionId)
         do throws(ImgfnError) {
             if let size = object.size, size > config.source.limits.maxBytes {
                 throw ImgfnError(
@@ -82,10 +91,12 @@ public struct Handler: Sendable {
             guard let head = try await source.head(object.key) else {
                 throw ImgfnError(.notFound, "no object \(object.key) in \(object.bucket)")
             }
+            described = (head.etag ?? object.etag, head.versionId ?? object.versionId)
             if DerivedBy.marks(head.attributes.metadata) {
                 return result(.skipped(reason: "made by imgfn (derived-by metadata)"))
             }
-            if try await alreadyDerived(head, manifestKey: keys.manifestKey, in: output) {
+            let previous = try await Manifest.read(from: output, key: keys.manifestKey)
+            if let previous, previous.isCurrent(for: head, configHash: pipeline.configHash) {
                 return result(
                     .skipped(reason: "already derived for this version and configuration (\(keys.manifestKey))"))
             }
@@ -103,56 +114,54 @@ public struct Handler: Sendable {
             let storeStart = clock.now
             let manifest = try await set.store(
                 in: output, sourceKey: object.key, etag: fetchedInfo.etag ?? head.etag,
-                versionId: fetchedInfo.versionId ?? object.versionId, pipeline: pipeline)
+                versionId: fetchedInfo.versionId ?? object.versionId, pipeline: pipeline, replacing: previous)
+            // An earlier try's failure record no longer holds (S3 answers a delete of a missing
+            // key with success, and does not charge for it).
+            try await output.delete(keys.failureKey)
             metrics.storeMilliseconds = (clock.now - storeStart).milliseconds
             metrics.bytesOut = manifest.derivatives.reduce(0) { $0 + $1.bytes }
             return result(
                 .ok(
                     files: manifest.derivatives.count, manifestKey: keys.manifestKey,
-                    omitted: set.omitted.map(\.summary)))
+                    omitted: set.omitted.map(\.summary),
+                    removed: previous.map { removable(keys: $0.keysNotListed(in: manifest), source: object.key) } ?? 0))
         } catch {
             let transient = error.code.isTransient
-            if !transient { await recordFailure(error, object: object, key: keys.failureKey, in: output) }
+            if !transient {
+                var failed = object
+                (failed.etag, failed.versionId) = described
+                await recordFailure(error, object: failed, key: keys.failureKey, in: output)
+            }
             return result(.failed(transient: transient, code: error.code, reason: error.message))
         }
     }
 
-    /// Why `object` is not an input, or nil when it is.
-    func filterReason(_ object: ObjectCreated) -> String? {
+    /// Why the object `key` of `bucket` is not an input, or nil when it is.
+    public func filterReason(bucket: String, key: String) -> String? {
         let config = pipeline.config
-        if !object.key.hasPrefix(config.source.prefix) {
+        if !key.hasPrefix(config.source.prefix) {
             return "not under the source prefix \"\(config.source.prefix)\""
         }
-        let sameBucket = config.output.bucket == nil || config.output.bucket == object.bucket
-        if sameBucket && !config.output.prefix.isEmpty && object.key.hasPrefix(config.output.prefix) {
+        let sameBucket = config.output.bucket == nil || config.output.bucket == bucket
+        if sameBucket && !config.output.prefix.isEmpty && key.hasPrefix(config.output.prefix) {
             return "under the output prefix \"\(config.output.prefix)\": a derivative"
         }
-        let lowered = object.key.lowercased()
+        let lowered = key.lowercased()
         if !config.source.suffixes.isEmpty && !config.source.suffixes.contains(where: lowered.hasSuffix) {
             return "suffix not one of \(config.source.suffixes.joined(separator: " "))"
         }
         return nil
     }
 
-    /// A manifest for the same source version (ETag, and version ID when known) and the same
-    /// configuration already exists.
-    func alreadyDerived(_ head: ObjectInfo, manifestKey: String, in store: any BlobStore) async throws(ImgfnError)
-        -> Bool
-    {
-        guard try await store.head(manifestKey) != nil else { return false }
-        let stored = try await store.get(manifestKey, maxBytes: 1 << 20)
-        guard let manifest = stored.bytes.withUnsafeBytes({ try? JSONDecoder().decode(Manifest.self, from: Data($0)) })
-        else {
-            return false
-        }
-        return manifest.configHash == pipeline.configHash
-            // (manifests written before tags were kept unquoted still hold the quotes)
-            && manifest.source.etag.map(ETag.unquoted) == head.etag
-            && (head.versionId == nil || manifest.source.versionId == head.versionId)
+    /// How many of `keys` the removal guard lets go (what a replaced set removed).
+    func removable(keys: [String], source: String) -> Int {
+        let guarded = RemovalGuard(output: pipeline.config.output, sourceKey: source)
+        return keys.filter(guarded.mayRemove).count
     }
 
     /// Writes a small JSON record of a permanent failure; a failure to write it is ignored
-    /// (the result still reports the original failure).
+    /// (the result still reports the original failure). Its metadata names the source's ETag
+    /// and the configuration, so a listing can tell (by a HEAD) whether it still holds.
     func recordFailure(_ error: ImgfnError, object: ObjectCreated, key: String, in store: any BlobStore) async {
         struct Record: Encodable {
             var bucket: String, key: String, etag: String?, versionId: String?, code: String, reason: String
@@ -165,9 +174,13 @@ public struct Handler: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let json = try? encoder.encode(record) else { return }
+        var metadata = DerivedBy.metadata
+        metadata["source-key"] = object.key
+        metadata["config-hash"] = pipeline.configHash
+        if let etag = object.etag { metadata["source-etag"] = etag }
+        if let versionId = object.versionId { metadata["source-version-id"] = versionId }
         try? await store.put(
             key, bytes: [UInt8](json),
-            attributes: BlobAttributes(
-                contentType: "application/json", cacheControl: "no-cache", metadata: DerivedBy.metadata))
+            attributes: BlobAttributes(contentType: "application/json", cacheControl: "no-cache", metadata: metadata))
     }
 }

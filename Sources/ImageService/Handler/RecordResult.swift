@@ -4,8 +4,12 @@ import ImgfnBase
 public struct RecordResult: Sendable, Equatable, Codable {
     public enum Outcome: Sendable, Equatable, Codable {
         /// Every derivative and the manifest were written; `omitted` names the files of the
-        /// configuration that their format could not hold (`DerivativeSet.Omission.summary`).
-        case ok(files: Int, manifestKey: String, omitted: [String] = [])
+        /// configuration that their format could not hold (`DerivativeSet.Omission.summary`);
+        /// `removed` counts the files of a replaced set (another configuration) removed after.
+        case ok(files: Int, manifestKey: String, omitted: [String] = [], removed: Int = 0)
+        /// The source is gone: the `files` its manifest listed, the manifest and any failure
+        /// record were removed (0 files and no manifest when nothing had been derived).
+        case removed(files: Int, manifestKey: String?)
         /// Nothing to do, and that is fine (test event, deletion, filtered out, already derived…).
         case skipped(reason: String)
         /// Could not be done. Permanent failures are recorded and must not be retried;

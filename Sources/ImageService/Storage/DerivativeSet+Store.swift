@@ -3,13 +3,18 @@ import ImagePipeline
 import ImgfnBase
 
 extension DerivativeSet {
-    /// Writes every file, then the manifest, to `store`; returns the manifest.
+    /// Writes every file, then the manifest, to `store`, then removes the files of `previous`
+    /// (the manifest this one replaces) that the new manifest no longer lists; returns the
+    /// manifest.
     ///
     /// Each object carries `Cache-Control` and metadata naming its source and the configuration
     /// (`derived-by: imgfn`, which also keeps the handler from treating it as a new upload).
-    /// The manifest goes last, so its presence means the set is complete.
+    /// The manifest goes last, so its presence means the set is complete; old files go only
+    /// after it, so no manifest ever names a missing file. Only keys `RemovalGuard` allows are
+    /// removed.
     public func store(
-        in store: some BlobStore, sourceKey: String, etag: String? = nil, versionId: String? = nil, pipeline: Pipeline
+        in store: some BlobStore, sourceKey: String, etag: String? = nil, versionId: String? = nil, pipeline: Pipeline,
+        replacing previous: Manifest? = nil
     ) async throws(ImgfnError) -> Manifest {
         let config = pipeline.config
         let keys = OutputKeys(sourceKey: sourceKey, sourcePrefix: config.source.prefix, output: config.output)
@@ -17,6 +22,7 @@ extension DerivativeSet {
             a, _ in a
         }
         if let etag { metadata["source-etag"] = etag }
+        if let versionId { metadata["source-version-id"] = versionId }
         var derivatives: [Manifest.Derivative] = []
         for file in files {
             let image = file.image
@@ -47,6 +53,10 @@ extension DerivativeSet {
         try await store.put(
             keys.manifestKey, bytes: json,
             attributes: BlobAttributes(contentType: "application/json", cacheControl: "no-cache", metadata: metadata))
+        if let previous {
+            let removable = RemovalGuard(output: config.output, sourceKey: sourceKey)
+            try await store.deleteAll(previous.keysNotListed(in: manifest).filter(removable.mayRemove))
+        }
         return manifest
     }
 }

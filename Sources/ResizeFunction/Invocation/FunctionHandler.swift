@@ -117,7 +117,7 @@ struct FunctionHandler: Sendable {
             result.bucket.map { .string($0) }, result.key.map { .string($0) }, result.messageId.map { .string($0) }
         )
         switch result.outcome {
-        case .ok(let files, let manifestKey, let omitted):
+        case .ok(let files, let manifestKey, let omitted, let removed):
             logger.info(
                 "record done",
                 [
@@ -125,6 +125,15 @@ struct FunctionHandler: Sendable {
                     "files": .int(files), "manifestKey": .string(manifestKey), "bytesIn": .int(metrics.bytesIn),
                     "bytesOut": .int(metrics.bytesOut), "durationMs": .double(milliseconds),
                     "omitted": omitted.isEmpty ? nil : .string(omitted.joined(separator: "; ")),
+                    "removedStale": removed == 0 ? nil : .int(removed),
+                ])
+        case .removed(let files, let manifestKey):
+            logger.info(
+                "record removed",
+                [
+                    "outcome": "removed", "bucket": common.bucket, "key": common.key, "messageId": common.messageId,
+                    "files": .int(files), "manifestKey": manifestKey.map { .string($0) },
+                    "durationMs": .double(milliseconds),
                 ])
         case .skipped(let reason):
             logger.info(

@@ -26,6 +26,7 @@ struct InvocationSummary: Encodable, Equatable {
     var records: Int
     var ok = 0
     var skipped = 0
+    var removed = 0
     var failed = 0
     var transientFailures = 0
     var derivativesWritten = 0
@@ -37,9 +38,10 @@ struct InvocationSummary: Encodable, Equatable {
         self.results = results
         for result in results {
             switch result.outcome {
-            case .ok(let files, _, _):
+            case .ok(let files, _, _, _):
                 ok += 1
                 derivativesWritten += files
+            case .removed: removed += 1
             case .skipped: skipped += 1
             case .failed(let transient, _, _):
                 failed += 1

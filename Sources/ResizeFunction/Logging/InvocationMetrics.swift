@@ -34,7 +34,7 @@ struct InvocationMetrics: Sendable, Equatable {
             storeMilliseconds += result.metrics.storeMilliseconds
             bytesIn += result.metrics.bytesIn
             bytesOut += result.metrics.bytesOut
-            if case .ok(let files, _, _) = result.outcome { derivativesWritten += files }
+            if case .ok(let files, _, _, _) = result.outcome { derivativesWritten += files }
             if result.isFailure { failures += 1 }
         }
     }

@@ -1,0 +1,79 @@
+import FoundationEssentials
+import ImagePipeline
+import ImgfnBase
+
+extension Manifest {
+    /// The manifest stored under `key`, or nil when there is none. A file there that is not a
+    /// manifest (damaged, another program's) is nil too: it is written over, not trusted.
+    public static func read(from store: some BlobStore, key: String) async throws(ImgfnError) -> Manifest? {
+        let stored: StoredObject
+        do {
+            stored = try await store.get(key, maxBytes: 4 << 20)
+        } catch  where error.code == .notFound {
+            return nil
+        }
+        return stored.bytes.withUnsafeBytes { try? JSONDecoder().decode(Manifest.self, from: Data($0)) }
+    }
+
+    /// Whether this manifest describes `source` (its ETag, and version ID when the store gives
+    /// one) as derived under the configuration hashed `configHash`.
+    public func isCurrent(for source: ObjectInfo, configHash: String) -> Bool {
+        self.configHash == configHash
+            // (manifests written before tags were kept unquoted still hold the quotes)
+            && self.source.etag.map(ETag.unquoted) == source.etag
+            && (source.versionId == nil || self.source.versionId == source.versionId)
+    }
+
+    /// The keys this manifest lists that `newer` does not: what a replaced set leaves behind.
+    public func keysNotListed(in newer: Manifest) -> [String] {
+        let kept = Set(newer.derivatives.map(\.key))
+        return derivatives.map(\.key).filter { !kept.contains($0) }
+    }
+}
+
+/// Which keys a set's lifecycle may remove: only derivative keys, never a source.
+///
+/// A manifest is read from the store, so what it lists is checked before anything is deleted:
+/// the key must lie under the output prefix (when there is one) and must not be the source.
+public struct RemovalGuard: Sendable {
+    public let output: OutputConfig
+    public let sourceKey: String
+
+    public init(output: OutputConfig, sourceKey: String) {
+        self.output = output
+        self.sourceKey = sourceKey
+    }
+
+    public func mayRemove(_ key: String) -> Bool {
+        key != sourceKey && (output.prefix.isEmpty || key.hasPrefix(output.prefix))
+    }
+}
+
+extension BlobStore {
+    /// Deletes `keys`, up to eight at a time; the first failure is thrown once all have run
+    /// (a retry deletes what is left: deleting a missing key succeeds).
+    public func deleteAll(_ keys: [String]) async throws(ImgfnError) {
+        guard !keys.isEmpty else { return }
+        let failure: ImgfnError? = await withTaskGroup(of: ImgfnError?.self) { group in
+            var pending = keys[...]
+            var first: ImgfnError?
+            for _ in 0..<min(8, pending.count) {
+                let key = pending.removeFirst()
+                group.addTask { await Self.deleteResult(self, key) }
+            }
+            for await result in group {
+                if first == nil, let result { first = result }
+                if let key = pending.popFirst() {
+                    group.addTask { await Self.deleteResult(self, key) }
+                }
+            }
+            return first
+        }
+        if let failure { throw failure }
+    }
+
+    private static func deleteResult(_ store: Self, _ key: String) async -> ImgfnError? {
+        do { try await store.delete(key) } catch { return error }
+        return nil
+    }
+}
