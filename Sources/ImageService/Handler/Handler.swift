@@ -116,8 +116,9 @@ public struct Handler: Sendable {
                 in: output, sourceKey: object.key, etag: fetchedInfo.etag ?? head.etag,
                 versionId: fetchedInfo.versionId ?? object.versionId, pipeline: pipeline, replacing: previous)
             // An earlier try's failure record no longer holds (S3 answers a delete of a missing
-            // key with success, and does not charge for it).
-            try await output.delete(keys.failureKey)
+            // key with success, and does not charge for it). Best effort: the set is complete,
+            // and a stale record next to a current manifest is not taken for a failure.
+            try? await output.delete(keys.failureKey)
             metrics.storeMilliseconds = (clock.now - storeStart).milliseconds
             metrics.bytesOut = manifest.derivatives.reduce(0) { $0 + $1.bytes }
             return result(
