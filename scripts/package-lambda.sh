@@ -33,7 +33,8 @@ ldd "$root/bootstrap" | grep -v "not found" | awk '/=> \// {print $3} /^\t\/.*ld
 done
 # HEIC: Debian's libheif with libde265 (and what it links: x265, aom, dav1d), the copies the
 # tests use. Not linked: bootstrap dlopens libheif.so.1 from lib/ when a HEIC arrives.
-heif=$(ldconfig -p | awk '/libheif\.so\.1 .*x86-64/ {print $NF; exit}')
+# (awk reads to the end: exiting early would SIGPIPE ldconfig and fail the pipe under pipefail)
+heif=$(ldconfig -p | awk '/libheif\.so\.1 .*x86-64/ && !found {print $NF; found = 1}')
 [ -n "$heif" ] || { echo "package-lambda: libheif.so.1 not found (apt-get install libheif1)" >&2; exit 1; }
 cp -L "$heif" "$root/lib/libheif.so.1"
 ldd "$heif" | awk '/=> \// {print $3}' | while read -r lib; do
@@ -42,14 +43,14 @@ done
 # JPEG XL: Debian's libjxl 0.7 and its thread pool (and what they link: brotli, highway, lcms2),
 # dlopen'ed from lib/ when a JPEG XL arrives.
 for name in libjxl.so.0.7 libjxl_threads.so.0.7; do
-  jxl=$(ldconfig -p | awk -v n="$name" '$1 == n && /x86-64/ {print $NF; exit}')
+  jxl=$(ldconfig -p | awk -v n="$name" '$1 == n && /x86-64/ && !found {print $NF; found = 1}')
   [ -n "$jxl" ] || { echo "package-lambda: $name not found (apt-get install libjxl0.7)" >&2; exit 1; }
   cp -L "$jxl" "$root/lib/$name"
   ldd "$jxl" | awk '/=> \// {print $3}' | while read -r lib; do
     [ -e "$root/lib/$(basename "$lib")" ] || cp -L "$lib" "$root/lib/"
   done
 done
-if ldd "$root/bootstrap" | grep -q "not found"; then
+if ldd "$root/bootstrap" | grep "not found" >/dev/null; then
   ldd "$root/bootstrap" | grep "not found" >&2
   exit 1
 fi
