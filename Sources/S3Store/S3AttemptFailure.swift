@@ -13,7 +13,11 @@ enum S3AttemptFailure: Error {
         "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling",
         "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
     ]
-    static let notFoundCodes: Set<String> = ["NoSuchKey", "NoSuchBucket", "NoSuchVersion"]
+    static let notFoundCodes: Set<String> = [
+        "NoSuchKey", "NoSuchBucket", "NoSuchVersion",
+        // SQS and EventBridge (JSON protocol `__type`s)
+        "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "ResourceNotFoundException",
+    ]
     static let accessDeniedCodes: Set<String> = [
         "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
         "TokenRefreshRequired", "AllAccessDisabled", "AccountProblem",

@@ -17,37 +17,12 @@ import NIOHTTP1
 
 // Building, signing, sending and retrying requests; reading objects' descriptions back.
 extension S3BlobStore {
-    /// Runs `attempt` until it succeeds, fails permanently, or the policy's attempts are spent
-    /// (then `.storeUnavailable` with the last failure's reason).
+    /// Runs `attempt` under the configuration's retry policy (`S3RetryPolicy.run`).
     func withRetries<T>(
         _ what: String,
         _ attempt: () async throws(S3AttemptFailure) -> T
     ) async throws(ImgfnError) -> T {
-        let policy = configuration.retryPolicy
-        var reason = "no attempt made"
-        for attemptNumber in 1...policy.maxAttempts {
-            if Task.isCancelled {
-                throw ImgfnError(.storeUnavailable, "\(what): cancelled")
-            }
-            do {
-                return try await attempt()
-            } catch {
-                switch error {
-                case .permanent(let error):
-                    throw error
-                case .transient(let text):
-                    reason = text
-                }
-            }
-            guard attemptNumber < policy.maxAttempts else { break }
-            do {
-                try await policy.sleep(policy.delay(beforeRetry: attemptNumber))
-            } catch {
-                throw ImgfnError(.storeUnavailable, "\(what): cancelled while waiting to retry (\(reason))")
-            }
-        }
-        let attempts = policy.maxAttempts == 1 ? "1 attempt" : "\(policy.maxAttempts) attempts"
-        throw ImgfnError(.storeUnavailable, "\(what): store unavailable after \(attempts): \(reason)")
+        try await configuration.retryPolicy.run(what, attempt)
     }
 
     /// Signs and sends one request for `key` (the bucket itself for nil) and returns the

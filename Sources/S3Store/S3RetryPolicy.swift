@@ -45,4 +45,36 @@ public struct S3RetryPolicy: Sendable {
         guard capNanoseconds > 0 else { return .zero }
         return .nanoseconds(Int64.random(in: 0...capNanoseconds))
     }
+
+    /// Runs `attempt` until it succeeds, fails permanently, or the attempts are spent (then
+    /// `.storeUnavailable` with the last failure's reason), waiting between attempts.
+    func run<T>(
+        _ what: String,
+        _ attempt: () async throws(S3AttemptFailure) -> T
+    ) async throws(ImgfnError) -> T {
+        var reason = "no attempt made"
+        for attemptNumber in 1...maxAttempts {
+            if Task.isCancelled {
+                throw ImgfnError(.storeUnavailable, "\(what): cancelled")
+            }
+            do {
+                return try await attempt()
+            } catch {
+                switch error {
+                case .permanent(let error):
+                    throw error
+                case .transient(let text):
+                    reason = text
+                }
+            }
+            guard attemptNumber < maxAttempts else { break }
+            do {
+                try await sleep(delay(beforeRetry: attemptNumber))
+            } catch {
+                throw ImgfnError(.storeUnavailable, "\(what): cancelled while waiting to retry (\(reason))")
+            }
+        }
+        let attempts = maxAttempts == 1 ? "1 attempt" : "\(maxAttempts) attempts"
+        throw ImgfnError(.storeUnavailable, "\(what): store unavailable after \(attempts): \(reason)")
+    }
 }

@@ -2,20 +2,34 @@ import ImagePipeline
 import ImgfnBase
 import Synchronization
 
-/// Passes calls through and records the order of writes (`keys`), of deletes (`deleted`), and
-/// of both (`operations`: "put KEY" and "delete KEY").
+/// Passes calls through and records the order of writes (`keys`), of deletes (`deleted`), of
+/// both (`operations`: "put KEY" and "delete KEY"), and of reads (`reads`: "get KEY",
+/// "head KEY", "list PREFIX").
 final class RecordingStore<Inner: BlobStore>: BlobStore {
     let inner: Inner
     let keys = Mutex<[String]>([])
     let deleted = Mutex<[String]>([])
     let operations = Mutex<[String]>([])
+    let reads = Mutex<[String]>([])
     init(inner: Inner) { self.inner = inner }
 
-    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
-        try await inner.get(key, maxBytes: maxBytes)
+    /// Forgets everything recorded so far.
+    func reset() {
+        keys.withLock { $0.removeAll() }
+        deleted.withLock { $0.removeAll() }
+        operations.withLock { $0.removeAll() }
+        reads.withLock { $0.removeAll() }
     }
 
-    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? { try await inner.head(key) }
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
+        reads.withLock { $0.append("get \(key)") }
+        return try await inner.get(key, maxBytes: maxBytes)
+    }
+
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? {
+        reads.withLock { $0.append("head \(key)") }
+        return try await inner.head(key)
+    }
 
     func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
         try await inner.put(key, bytes: bytes, attributes: attributes)
@@ -30,7 +44,8 @@ final class RecordingStore<Inner: BlobStore>: BlobStore {
     }
 
     func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage {
-        try await inner.list(prefix: prefix, continuation: continuation, limit: limit)
+        reads.withLock { $0.append("list \(prefix)") }
+        return try await inner.list(prefix: prefix, continuation: continuation, limit: limit)
     }
 }
 

@@ -12,6 +12,9 @@ encoded path and query as sent; the first rule whose "match" is a substring of i
     {"match": "k-3", "times": -1, "action": "chunked"}               forward; relay the body chunked
                                                                     (no Content-Length)
     {"match": "k-4", "method": "DELETE", "status": 503}              only requests of that method
+    {"match": "/", "target": "SendMessageBatch", "action": "respond", "status": 200, "body": {...}}
+                                    only JSON-protocol calls of that operation (X-Amz-Target);
+                                    answer with that JSON body
 
 "times" -1 means always. GET /__proxy/log returns the requests seen (method, path, headers,
 and the rule applied); POST /__proxy/reset clears rules and log. Exits when its parent does, so
@@ -53,6 +56,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rule = next(
                 (r for r in RULES
                  if r["match"] in self.path and r.get("method", self.command) == self.command
+                 and ("target" not in r or self.headers.get("X-Amz-Target", "").endswith("." + r["target"]))
                  and r.get("times", -1) != 0),
                 None)
             if rule is not None and rule.get("times", -1) > 0:
@@ -66,6 +70,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         action = rule.get("action", "status") if rule else "forward"
         if action == "status":
             return self.answer_error(rule["status"], rule.get("code"))
+        if action == "respond":
+            payload = json.dumps(rule.get("body", {})).encode()
+            self.send_response(rule.get("status", 200))
+            self.send_header("Content-Type", "application/x-amz-json-1.0")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
         if action == "hang":
             time.sleep(rule.get("seconds", 5))
             self.close_connection = True

@@ -26,8 +26,8 @@ extension PipelineConfig {
         return config
     }
 
-    static let templateVariables: Set = ["prefix", "dir", "stem", "name", "ext", "format", "width", "height"]
-    static let manifestTemplateVariables: Set = ["prefix", "dir", "stem"]
+    static let templateVariables: Set = ["prefix", "dir", "stem", "file", "name", "ext", "format", "width", "height"]
+    static let manifestTemplateVariables: Set = ["prefix", "dir", "stem", "file"]
 
     private static func parse(_ r: ConfigReader) -> PipelineConfig {
         var config = PipelineConfig.default

@@ -61,7 +61,8 @@ public struct OutputConfig: Sendable, Equatable, Codable {
     public var prefix: String
     /// Key template of one derivative file. Variables: `{prefix}`, `{dir}` (the source key's
     /// directory below the source prefix, with a trailing `/`), `{stem}` (file name without
-    /// extension), `{name}` (derivative name), `{ext}`, `{format}`, `{width}`, `{height}`.
+    /// extension), `{file}` (file name with it: tells `a.jpg` and `a.png` apart), `{name}`
+    /// (derivative name), `{ext}`, `{format}`, `{width}`, `{height}`.
     public var key: String
     /// Key template of the manifest (same variables but `{name}`, `{ext}`, `{format}`, `{width}`, `{height}`).
     public var manifestKey: String

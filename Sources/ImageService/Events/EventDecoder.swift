@@ -151,22 +151,7 @@ public enum EventDecoder {
 
     /// `application/x-www-form-urlencoded` decoding: `+` → space, `%XX` → byte; nil when a
     /// `%` escape is malformed or the bytes are not UTF-8.
-    public static func formDecoded(_ text: String) -> String? {
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16)
-                else { return nil }
-                bytes.append(value)
-                utf8 = utf8.dropFirst(2)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
+    public static func formDecoded(_ text: String) -> String? { KeyEncoding.decode(text, plusAsSpace: true) }
 }
 
 extension JSONValue {

@@ -81,7 +81,8 @@ public enum EventSamples {
 
     /// An S3 notification of one record. Removals carry no size or ETag, as S3's do not.
     static func s3Notification(
-        bucket: String, key: String, size: Int? = nil, etag: String? = nil, versionId: String? = nil, name: String
+        bucket: String, key: String, size: Int? = nil, etag: String? = nil, versionId: String? = nil, name: String,
+        eventTime: String = "2026-11-25T10:00:00.000Z", configurationId: String = "imgfn"
     ) -> String {
         var object: [String: Any] = ["key": formEncoded(key), "sequencer": "0A1B2C3D4E5F678901"]
         if let size { object["size"] = size }
@@ -91,10 +92,10 @@ public enum EventSamples {
             "Records": [
                 [
                     "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                    "eventTime": "2026-11-25T10:00:00.000Z",
+                    "eventTime": eventTime,
                     "eventName": name, "userIdentity": ["principalId": "EXAMPLE"],
                     "s3": [
-                        "s3SchemaVersion": "1.0", "configurationId": "imgfn",
+                        "s3SchemaVersion": "1.0", "configurationId": configurationId,
                         "bucket": ["name": bucket, "arn": "arn:aws:s3:::\(bucket)"] as [String: Any],
                         "object": object,
                     ] as [String: Any],
@@ -119,22 +120,7 @@ public enum EventSamples {
 
     /// The form encoding S3 applies to keys in notifications: unreserved characters and `/`
     /// as they are, space as `+`, every other byte as `%XX`.
-    public static func formEncoded(_ key: String) -> String {
-        var out = ""
-        for byte in key.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "/"):
-                out.append(Character(Unicode.Scalar(byte)))
-            case UInt8(ascii: " "): out.append("+")
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return out
-    }
+    public static func formEncoded(_ key: String) -> String { KeyEncoding.encode(key, spaceAsPlus: true) }
 
     /// Pretty, key-sorted JSON of plain values (strings, numbers, arrays, dictionaries).
     static func json(_ value: [String: Any]) -> String {

@@ -13,7 +13,9 @@ import ImgfnBase
 /// size check from the event → HEAD the source (a `derived-by: imgfn` object is skipped) →
 /// skip if a manifest for the same source version and configuration exists → GET → derive
 /// (one decode) → PUT every file, manifest last → remove the files of the manifest it replaced
-/// (another configuration) that it no longer lists, and a failure record of an earlier try.
+/// (another configuration) that it no longer lists, and a failure record of an earlier try. A
+/// current manifest whose replaced files are not all removed yet (`Manifest.replaced`) has
+/// that removal finished.
 /// A permanent failure writes a failure record (`output.failureKey`) so bad uploads can be
 /// found; a transient one writes nothing and is reported for retry.
 ///
@@ -96,9 +98,28 @@ public struct Handler: Sendable {
                 return result(.skipped(reason: "made by imgfn (derived-by metadata)"))
             }
             let previous = try await Manifest.read(from: output, key: keys.manifestKey)
+            if let other = previous?.source.key, other != object.key {
+                // Two sources whose keys differ only in the extension share `{stem}` templates.
+                // The first keeps the keys; a set whose source is gone is replaced.
+                if try await source.head(other) != nil {
+                    throw ImgfnError(
+                        .outputUnwritable,
+                        "its output keys are those of \(other) (\(keys.manifestKey)); use {file} in the output key templates to tell them apart"
+                    )
+                }
+            }
             if let previous, previous.isCurrent(for: head, configHash: pipeline.configHash) {
+                guard let leftovers = previous.replaced, !leftovers.isEmpty else {
+                    return result(
+                        .skipped(reason: "already derived for this version and configuration (\(keys.manifestKey))"))
+                }
+                // An earlier try wrote the set but did not finish removing the one it replaced.
+                _ = try await previous.finishRemovingReplaced(
+                    in: output, key: keys.manifestKey, output: config.output)
                 return result(
-                    .skipped(reason: "already derived for this version and configuration (\(keys.manifestKey))"))
+                    .ok(
+                        files: previous.derivatives.count, manifestKey: keys.manifestKey,
+                        removed: removable(keys: leftovers, source: object.key)))
             }
             let fetched = try await source.get(object.key, maxBytes: config.source.limits.maxBytes)
             let fetchEnd = clock.now

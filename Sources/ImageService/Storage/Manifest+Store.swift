@@ -15,19 +15,20 @@ extension Manifest {
         return stored.bytes.withUnsafeBytes { try? JSONDecoder().decode(Manifest.self, from: Data($0)) }
     }
 
-    /// Whether this manifest describes `source` (its ETag, and version ID when the store gives
-    /// one) as derived under the configuration hashed `configHash`.
+    /// Whether this manifest describes `source` (its key, its ETag, and version ID when the
+    /// store gives one) as derived under the configuration hashed `configHash`.
     public func isCurrent(for source: ObjectInfo, configHash: String) -> Bool {
-        self.configHash == configHash
+        self.source.key == source.key && self.configHash == configHash
             // (manifests written before tags were kept unquoted still hold the quotes)
             && self.source.etag.map(ETag.unquoted) == source.etag
             && (source.versionId == nil || self.source.versionId == source.versionId)
     }
 
-    /// The keys this manifest lists that `newer` does not: what a replaced set leaves behind.
+    /// The keys this manifest lists (its files, and files it was still removing) that `newer`
+    /// does not: what a replaced set leaves behind.
     public func keysNotListed(in newer: Manifest) -> [String] {
-        let kept = Set(newer.derivatives.map(\.key))
-        return derivatives.map(\.key).filter { !kept.contains($0) }
+        var seen = Set(newer.derivatives.map(\.key))
+        return (derivatives.map(\.key) + (replaced ?? [])).filter { seen.insert($0).inserted }
     }
 }
 

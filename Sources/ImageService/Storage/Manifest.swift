@@ -38,4 +38,8 @@ public struct Manifest: Sendable, Equatable, Codable {
     /// Files of the configuration that were not made, with the reason (a size over the
     /// format's limit). Absent when none were.
     public var omitted: [DerivativeSet.Omission]?
+    /// The files of the set this manifest replaced (another configuration) that it no longer
+    /// lists, while they are being removed; absent once they are gone. A manifest with this
+    /// field carries `cleanup: pending` metadata, so a HEAD shows the removal is unfinished.
+    public var replaced: [String]?
 }

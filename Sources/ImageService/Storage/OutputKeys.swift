@@ -7,6 +7,8 @@ public struct OutputKeys: Sendable {
     public let dir: String
     /// The source file name without its extension.
     public let stem: String
+    /// The source file name with its extension.
+    public let file: String
 
     /// - Parameters:
     ///   - sourceKey: the source object's key (or a path relative to an input directory).
@@ -23,6 +25,7 @@ public struct OutputKeys: Sendable {
         } else {
             dir = ""
         }
+        file = String(relative)
         if let dot = relative.lastIndex(of: "."), dot != relative.startIndex { relative = relative[..<dot] }
         stem = String(relative)
     }
@@ -48,6 +51,7 @@ public struct OutputKeys: Sendable {
         values["prefix"] = output.prefix
         values["dir"] = dir
         values["stem"] = stem
+        values["file"] = file
         var result = ""
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {

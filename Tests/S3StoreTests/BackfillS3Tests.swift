@@ -1,0 +1,125 @@
+import Foundation
+import ImagePipeline
+import ImageService
+import ImgfnBase
+import TestSupport
+import Testing
+
+@testable import S3Store
+
+/// `imgfn backfill` against a real S3-protocol server and SQS (moto), through the fault proxy:
+/// the requests a settled bucket costs, and `--enqueue` handing the work to the function's queue.
+@Suite(.serialized, .s3TestServers)
+struct BackfillS3Tests {
+    let servers: S3TestServers
+    static let config = #"{"derivatives": [{"name": "w64", "width": 64, "formats": ["jpeg", "webp"]}]}"#
+
+    init() throws {
+        servers = try #require(S3TestServers.current, "the .s3TestServers trait sets this")
+    }
+
+    /// A new bucket with `count` small photos under `uploads/` (and one file that is not an input).
+    func bucket(photos count: Int) async throws -> (name: String, store: S3BlobStore) {
+        let name = "backfill-\(UUID().uuidString.prefix(8).lowercased())"
+        let store = try servers.store(bucket: name)
+        try await store.createBucket()
+        let photo = Fixtures.array("orientation/orientation-6.jpg")
+        for index in 0..<count {
+            try await store.put(
+                "uploads/set \(index)/p+\(index).jpg", bytes: photo,
+                attributes: BlobAttributes(contentType: "image/jpeg"))
+        }
+        try await store.put("uploads/notes.txt", bytes: [1], attributes: BlobAttributes(contentType: "text/plain"))
+        return (name, store)
+    }
+
+    func imgfn(_ arguments: [String]) throws -> (status: Int32, summary: [String: Any], errors: String) {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("backfill-\(UUID().uuidString).json")
+        try Data(Self.config.utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let credentials = S3TestServers.environment.map { "\($0.key)=\($0.value)" }
+        let result = try ChildProcess.run(
+            credentials + [BuiltProducts.path(of: "imgfn"), "backfill", "--config", config.path, "--json"] + arguments,
+            input: Data())
+        let summary = (try? JSONSerialization.jsonObject(with: result.output) as? [String: Any]) ?? [:]
+        return (result.status, summary, result.errors)
+    }
+
+    @Test func aBackfillWithFaultsDerivesEverythingAndASettledBucketCostsAListAndAHeadEach() async throws {
+        let (name, store) = try await bucket(photos: 6)
+        try await servers.setProxyRules([
+            ["match": "/w64.webp", "method": "PUT", "status": 503, "code": "SlowDown", "times": 3],
+            ["match": "/manifest.json", "method": "HEAD", "status": 500, "code": "InternalError", "times": 2],
+            ["match": "list-type=2", "status": 503, "code": "SlowDown", "times": 1],
+        ])
+        let first = try imgfn(["--store", "s3://\(name)", "--endpoint", servers.proxyEndpoint, "--path-style"])
+        #expect(first.status == 0, "\(first.errors)")
+        let tally = try #require(first.summary["tally"] as? [String: Any], "\(first.summary)")
+        #expect(tally["listed"] as? Int == 7 && tally["notInputs"] as? Int == 1)
+        #expect(tally["derived"] as? Int == 6 && tally["failed"] as? Int == 0)
+        let manifest = try #require(try await Manifest.read(from: store, key: "derived/set 3/p+3/manifest.json"))
+        #expect(manifest.source.key == "uploads/set 3/p+3.jpg" && manifest.derivatives.count == 2)
+        #expect(try await servers.proxyLog().contains { $0.rule == "list-type=2" })
+
+        try await servers.setProxyRules([])
+        let second = try imgfn(["--store", "s3://\(name)", "--endpoint", servers.proxyEndpoint, "--path-style"])
+        #expect(second.status == 0, "\(second.errors)")
+        #expect((second.summary["tally"] as? [String: Any])?["upToDate"] as? Int == 6)
+        let log = try await servers.proxyLog()
+        #expect(log.filter { $0.method == "GET" && $0.path.contains("list-type=2") }.count == 1)
+        #expect(log.filter { $0.method == "HEAD" }.count == 6)
+        #expect(log.count == 7, "\(log.map { "\($0.method) \($0.path)" })")
+    }
+
+    @Test func enqueuedWorkIsWhatTheFunctionTakesFromItsQueue() async throws {
+        let (name, store) = try await bucket(photos: 3)
+        let queueName = "imgfn-work-\(UUID().uuidString.prefix(8))"
+        let queueURL = "\(servers.proxyEndpoint)/123456789012/\(queueName)"
+        let queue = try SQSQueue(
+            url: queueURL, retryPolicy: S3RetryPolicy(maxAttempts: 1), environment: S3TestServers.environment)
+        _ = try await queue.client.call(
+            "CreateQueue", body: Array(#"{"QueueName": "\#(queueName)"}"#.utf8), what: "CreateQueue")
+        // SQS fails every entry of the first batch on its side once, and then the request.
+        try await servers.setProxyRules([
+            [
+                "match": "/", "target": "SendMessageBatch", "action": "respond", "status": 200, "times": 1,
+                "body": [
+                    "Successful": [] as [String],
+                    "Failed": (0..<3).map {
+                        ["Id": "\($0)", "SenderFault": false, "Code": "InternalError"] as [String: any Sendable]
+                    },
+                ] as [String: any Sendable],
+            ],
+            ["match": "/", "target": "SendMessageBatch", "status": 500, "times": 1],
+        ])
+        let run = try imgfn([
+            "--store", "s3://\(name)", "--endpoint", servers.motoEndpoint, "--path-style", "--enqueue", queueURL,
+        ])
+        #expect(run.status == 0, "\(run.errors)")
+        #expect((run.summary["tally"] as? [String: Any])?["handedOff"] as? Int == 3)
+        #expect(try await store.head("derived/set 0/p+0/manifest.json") == nil, "enqueued, not derived here")
+        let sends = try await servers.proxyLog().filter { $0.headers["x-amz-target"] == "AmazonSQS.SendMessageBatch" }
+        #expect(sends.count == 3, "a retried entry failure, a retried 500, then the batch")
+
+        // What the function receives: its handler derives each message's source.
+        var bodies: [String] = []
+        for _ in 0..<10 where bodies.count < 3 {
+            let answer = try await queue.client.call(
+                "ReceiveMessage",
+                body: Array(#"{"QueueUrl": "\#(queueURL)", "MaxNumberOfMessages": 10, "WaitTimeSeconds": 0}"#.utf8),
+                what: "ReceiveMessage")
+            let messages = (try JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any])?["Messages"]
+            bodies += (messages as? [[String: Any]] ?? []).compactMap { $0["Body"] as? String }
+        }
+        #expect(bodies.count == 3)
+        let event = try EventDecoder.decode(Array(EventSamples.sqs(bodies).utf8))
+        let pipeline = try Pipeline(json: Array(Self.config.utf8))
+        let results = await Handler(pipeline: pipeline) { _ in store }.handle(event)
+        #expect(Set(results.map(\.key)) == ["uploads/set 0/p+0.jpg", "uploads/set 1/p+1.jpg", "uploads/set 2/p+2.jpg"])
+        #expect(results.allSatisfy { if case .ok = $0.outcome { true } else { false } }, "\(results)")
+        let after = try imgfn([
+            "--store", "s3://\(name)", "--endpoint", servers.motoEndpoint, "--path-style", "--dry-run",
+        ])
+        #expect((after.summary["tally"] as? [String: Any])?["upToDate"] as? Int == 3)
+    }
+}
