@@ -42,6 +42,45 @@ import Testing
         #expect(why.contains(reason))
     }
 
+    @Test(arguments: [EventSamples.Shape.s3Batch, .s3BatchV2])
+    func s3BatchOperationsTasksAreCreationsOfTheirObjects(_ shape: EventSamples.Shape) throws {
+        let event = try EventDecoder.decode(
+            Array(EventSamples.make(shape, bucket: "photos", key: "uploads/a b+c/é.jpg", size: 0, versionId: "v7").utf8)
+        )
+        #expect(event.source == .s3Batch)
+        let job = try #require(event.batchJob)
+        #expect(job.schemaVersion == (shape == .s3Batch ? "1.0" : "2.0"))
+        #expect(job.invocationId == "YXNkbGZqYWRmaiBhc2RmdW9hZHNmZGpmaGFzbGtkaGZza2RmaAo")
+        #expect(job.userArguments == (shape == .s3Batch ? [:] : ["requestedBy": "imgfn events"]))
+        #expect(event.records.count == 1)
+        #expect(event.records[0].messageId == "dGFzay0x")
+        guard case .created(let object) = event.records[0].content else {
+            Issue.record("\(event.records[0].content)")
+            return
+        }
+        #expect(object.bucket == "photos" && object.key == "uploads/a b+c/é.jpg" && object.versionId == "v7")
+    }
+
+    @Test func s3BatchOperationsTasksThatCannotBeReadFailAlone() throws {
+        let payload = #"""
+            {"invocationSchemaVersion": "2.0", "invocationId": "i", "job": {"id": "j"},
+             "tasks": [{"taskId": "a", "s3Bucket": "b", "s3Key": "uploads%2Fok+1.jpg"},
+                       {"taskId": "b", "s3Key": "x.jpg"},
+                       {"taskId": "c", "s3Bucket": "b", "s3Key": "bad%Z1.jpg"},
+                       {"taskId": "d", "s3BucketArn": "arn:aws:s3:::arn-bucket", "s3Key": "uploads/folder/"}]}
+            """#
+        let event = try EventDecoder.decode(Array(payload.utf8))
+        #expect(event.records.map(\.messageId) == ["a", "b", "c", "d"])
+        #expect(
+            event.records[0].content
+                == .created(ObjectCreated(bucket: "b", key: "uploads/ok 1.jpg", eventName: "S3BatchOperations")))
+        #expect(event.records[1].content == .invalid("task lacks s3Bucket/s3BucketArn or s3Key"))
+        #expect(event.records[2].content == .invalid(#"task s3Key "bad%Z1.jpg" is not URL-encoded"#))
+        #expect(event.records[3].content == .skipped("folder placeholder uploads/folder/"))
+        let wrong = #"{"invocationSchemaVersion": "3.0", "invocationId": "i", "tasks": []}"#
+        #expect(throws: ImgfnError.self) { try EventDecoder.decode(Array(wrong.utf8)) }
+    }
+
     @Test func aDeleteNotificationIsARemovalOfTheDecodedKey() throws {
         let event = try decode("s3-delete.json")
         guard case .removed(let removed) = event.records.first?.content else {

@@ -124,6 +124,51 @@ struct BootstrapTests {
         }
     }
 
+    /// S3 Batch Operations (schema 1.0 and 2.0): one result per task, by task ID.
+    @Test(arguments: ["1.0", "2.0"])
+    func s3BatchOperationsTasksAreAnsweredOneByOne(_ schema: String) async throws {
+        let sources = [
+            "uploads/a b+c.jpg": "photos/storm.jpg", "uploads/bad.jpg": "bad/truncated.jpg",
+            "uploads/flaky.jpg": "photos/storm.jpg",
+        ]
+        try await Harness.run(sources: sources, environment: ["IMGFN_TEST_TRANSIENT_KEYS": "uploads/flaky.jpg"]) { h in
+            func task(_ id: String, _ key: String) -> [String: Any] {
+                var task: [String: Any] = ["taskId": id, "s3Key": key, "s3VersionId": NSNull()]
+                if schema == "1.0" { task["s3BucketArn"] = "arn:aws:s3:::photos" } else { task["s3Bucket"] = "photos" }
+                return task
+            }
+            let invocation: [String: Any] = [
+                "invocationSchemaVersion": schema, "invocationId": "inv-\(schema)",
+                "job": ["id": "job-1", "userArguments": ["k": "v"]],
+                "tasks": [
+                    task("t-good", "uploads/a%20b%2Bc.jpg"), task("t-bad", "uploads/bad.jpg"),
+                    task("t-missing", "uploads/never.jpg"), task("t-flaky", "uploads/flaky.jpg"),
+                    task("t-broken", "uploads/%E9%ZZ.jpg"),
+                ],
+            ]
+            let payload = String(decoding: try JSONSerialization.data(withJSONObject: invocation), as: UTF8.self)
+            h.server.enqueue(.init(requestId: "req-batch", payload: payload))
+
+            let result = try await h.server.waitForResult(of: "req-batch")
+            #expect(result.path == "/2018-06-01/runtime/invocation/req-batch/response")
+            let response = try #require(result.json, "\(result.body)")
+            #expect(response["invocationSchemaVersion"] as? String == schema)
+            #expect(response["invocationId"] as? String == "inv-\(schema)")
+            #expect(response["treatMissingKeysAs"] as? String == "PermanentFailure")
+            let results = try #require(response["results"] as? [[String: String]])
+            #expect(results.map { $0["taskId"] } == ["t-good", "t-bad", "t-missing", "t-flaky", "t-broken"])
+            #expect(
+                results.map { $0["resultCode"] } == [
+                    "Succeeded", "PermanentFailure", "PermanentFailure", "TemporaryFailure", "PermanentFailure",
+                ])
+            #expect(results[0]["resultString"] == "2 files, manifest derived/a b+c/manifest.json")
+            #expect(results[1]["resultString"]?.hasPrefix("corruptImage: ") == true)
+            #expect(results[2]["resultString"]?.hasPrefix("notFound: ") == true)
+            #expect(h.exists("derived/a b+c/manifest.json"))
+            #expect(h.exists("derived/_failures/bad.json"))
+        }
+    }
+
     @Test func unknownEventIsAnInvocationError() async throws {
         try await Harness.run { h in
             h.server.enqueue(.init(requestId: "req-unknown", payload: #"{"hello": "world"}"#))

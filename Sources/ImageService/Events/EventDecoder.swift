@@ -6,7 +6,8 @@ import ImgfnBase
 ///
 /// Shapes: S3 event notifications; SQS messages whose body is an S3 notification, an SNS
 /// notification wrapping one (S3 → SNS → SQS), an EventBridge event, or S3's `s3:TestEvent`;
-/// SNS records (S3 → SNS → Lambda); EventBridge `Object Created` and `Object Deleted` events.
+/// SNS records (S3 → SNS → Lambda); EventBridge `Object Created` and `Object Deleted` events;
+/// S3 Batch Operations task lists (schema 1.0 and 2.0).
 /// Removals are `ObjectRemoved:Delete`, `ObjectRemoved:DeleteMarkerCreated` and their
 /// `LifecycleExpiration:` twins. Keys in S3 notifications are form-encoded (`+` is a space,
 /// `%2B` a plus) and are decoded; EventBridge carries keys as they are.
@@ -41,6 +42,9 @@ public enum EventDecoder {
         if object["detail-type"] != nil {
             return DecodedEvent(
                 source: .eventBridge, records: [DecodedEvent.Record(messageId: nil, content: try eventBridge(object))])
+        }
+        if object["invocationSchemaVersion"] != nil {
+            return try s3Batch(object)
         }
         if object["Event"]?.string == "s3:TestEvent" {
             return DecodedEvent(
@@ -131,6 +135,49 @@ public enum EventDecoder {
             versionId: item["version-id"]?.string, sequencer: item["sequencer"]?.string,
             eventTime: event["time"]?.string, eventName: type)
         return placeholderReason(created).map { .skipped($0) } ?? .created(created)
+    }
+
+    /// An S3 Batch Operations invocation: schema 1.0 (`s3BucketArn`) or 2.0 (`s3Bucket`, and
+    /// `job.userArguments`). Each task is a creation of the current version of its object;
+    /// keys are URL-encoded (decoded as AWS's examples do, `+` as a space). A task without a
+    /// bucket or key, or with a malformed key, is `.invalid` (a permanent failure of it alone).
+    static func s3Batch(_ event: [String: JSONValue]) throws(ImgfnError) -> DecodedEvent {
+        guard let version = event["invocationSchemaVersion"]?.string, version == "1.0" || version == "2.0" else {
+            throw ImgfnError(.invalidEvent, "S3 Batch Operations invocationSchemaVersion must be \"1.0\" or \"2.0\"")
+        }
+        guard let invocationId = event["invocationId"]?.string, case .array(let tasks)? = event["tasks"] else {
+            throw ImgfnError(.invalidEvent, "S3 Batch Operations invocation lacks invocationId or tasks")
+        }
+        let job = event["job"]?.object
+        var arguments: [String: String] = [:]
+        for (name, value) in job?["userArguments"]?.object ?? [:] { arguments[name] = value.string }
+        let records = tasks.map { task -> DecodedEvent.Record in
+            let item = task.object ?? [:]
+            let taskId = item["taskId"]?.string
+            let bucket =
+                item["s3Bucket"]?.string
+                ?? item["s3BucketArn"]?.string.flatMap { arn in
+                    arn.hasPrefix("arn:")
+                        ? arn.split(separator: ":", omittingEmptySubsequences: false).last.map(String.init) : nil
+                }
+            guard let bucket, !bucket.isEmpty, let rawKey = item["s3Key"]?.string else {
+                return DecodedEvent.Record(
+                    messageId: taskId, content: .invalid("task lacks s3Bucket/s3BucketArn or s3Key"))
+            }
+            guard let key = formDecoded(rawKey), !key.isEmpty else {
+                return DecodedEvent.Record(
+                    messageId: taskId, content: .invalid("task s3Key \"\(rawKey)\" is not URL-encoded"))
+            }
+            let created = ObjectCreated(
+                bucket: bucket, key: key, versionId: item["s3VersionId"]?.string, eventName: "S3BatchOperations")
+            return DecodedEvent.Record(
+                messageId: taskId, content: placeholderReason(created).map { .skipped($0) } ?? .created(created))
+        }
+        return DecodedEvent(
+            source: .s3Batch, records: records,
+            batchJob: DecodedEvent.BatchJob(
+                schemaVersion: version, invocationId: invocationId, jobId: job?["id"]?.string, userArguments: arguments)
+        )
     }
 
     enum Removal { case delete, deleteMarker }

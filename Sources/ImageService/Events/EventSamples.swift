@@ -14,6 +14,8 @@ public enum EventSamples {
         case s3DeleteMarker = "s3-delete-marker"
         case sqsDelete = "sqs-delete"
         case eventBridgeDelete = "eventbridge-delete"
+        case s3Batch = "s3-batch"
+        case s3BatchV2 = "s3-batch-v2"
     }
 
     /// - Parameter versionId: the object's version (for a delete marker, the marker's), as a
@@ -45,6 +47,22 @@ public enum EventSamples {
                     "requester": "123456789012", "reason": "DeleteObject",
                     "deletion-type": versionId == nil ? "Permanently Deleted" : "Delete Marker Created",
                 ] as [String: Any],
+            ])
+        case .s3Batch, .s3BatchV2:
+            var task: [String: Any] = [
+                "taskId": "dGFzay0x", "s3Key": KeyEncoding.encode(key, spaceAsPlus: false),
+                "s3VersionId": versionId as Any,  // null when unversioned, as S3 sends it
+            ]
+            var job: [String: Any] = ["id": "f3cc4f60-61f6-4a2b-8a21-d07600c373ce"]
+            if shape == .s3Batch {
+                task["s3BucketArn"] = "arn:aws:s3:::\(bucket)"
+            } else {
+                task["s3Bucket"] = bucket
+                job["userArguments"] = ["requestedBy": "imgfn events"]
+            }
+            return json([
+                "invocationSchemaVersion": shape == .s3Batch ? "1.0" : "2.0",
+                "invocationId": "YXNkbGZqYWRmaiBhc2RmdW9hZHNmZGpmaGFzbGtkaGZza2RmaAo", "job": job, "tasks": [task],
             ])
         case .s3Test:
             return json([

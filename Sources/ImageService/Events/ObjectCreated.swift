@@ -39,6 +39,25 @@ public struct DecodedEvent: Sendable, Equatable {
         case sqs
         /// An EventBridge event (`detail-type`, `detail`).
         case eventBridge
+        /// An S3 Batch Operations `LambdaInvoke` task list (`invocationSchemaVersion`, `tasks`).
+        case s3Batch
+    }
+
+    /// What an S3 Batch Operations invocation names, for its response (`source == .s3Batch`).
+    public struct BatchJob: Sendable, Equatable {
+        /// `1.0` or `2.0`, echoed in the response.
+        public var schemaVersion: String
+        public var invocationId: String
+        public var jobId: String?
+        /// `job.userArguments` (schema 2.0).
+        public var userArguments: [String: String]
+
+        public init(schemaVersion: String, invocationId: String, jobId: String?, userArguments: [String: String]) {
+            self.schemaVersion = schemaVersion
+            self.invocationId = invocationId
+            self.jobId = jobId
+            self.userArguments = userArguments
+        }
     }
 
     /// One unit of work, or the reason there is none.
@@ -53,11 +72,14 @@ public struct DecodedEvent: Sendable, Equatable {
             case invalid(String)
         }
 
-        /// The SQS `messageId` the record came in (what a partial batch failure names).
+        /// The SQS `messageId` the record came in (what a partial batch failure names), or the
+        /// S3 Batch Operations `taskId`.
         public var messageId: String?
         public var content: Content
     }
 
     public var source: Source
     public var records: [Record]
+    /// The job of an S3 Batch Operations invocation; nil for every other source.
+    public var batchJob: BatchJob? = nil
 }

@@ -12,7 +12,8 @@ enum InvocationResult: Sendable {
 }
 
 /// Routes one invocation by its event shape through the core `Handler` and shapes the result
-/// for Lambda: SQS batches answer with the partial batch response; direct S3 notifications and
+/// for Lambda: SQS batches answer with the partial batch response; S3 Batch Operations with a
+/// result per task (`BatchOperationsResponse`); direct S3 notifications and
 /// EventBridge events with a summary (or an error when a record failed transiently, so
 /// Lambda's asynchronous retries run it again); payloads of no known shape are invocation
 /// errors (`Runtime.InvalidEvent`), never crashes.
@@ -91,6 +92,11 @@ struct FunctionHandler: Sendable {
         switch event.source {
         case .sqs:
             return .response(BatchResponse(results).jsonBytes())
+        case .s3Batch:
+            guard let job = event.batchJob else {
+                return .failure(FunctionError(.invalidEvent, "S3 Batch Operations invocation without its job"))
+            }
+            return .response(BatchOperationsResponse(job: job, results: results).jsonBytes())
         case .s3, .eventBridge:
             if let first = results.first(where: \.isTransientFailure) {
                 let subject = first.key.map { "\(first.bucket ?? "")/\($0)" } ?? first.messageId ?? "a record"

@@ -19,6 +19,39 @@ struct BatchResponse: Encodable, Equatable {
     }
 }
 
+/// The response to an S3 Batch Operations invocation: one result per task, `Succeeded` (derived,
+/// or nothing to do), `TemporaryFailure` (Batch Operations retries it) or `PermanentFailure`
+/// (recorded; the job's completion report shows the reason). Missing keys are permanent.
+struct BatchOperationsResponse: Encodable, Equatable {
+    struct TaskResult: Encodable, Equatable {
+        var taskId: String
+        var resultCode: String
+        var resultString: String
+    }
+
+    var invocationSchemaVersion: String
+    var treatMissingKeysAs = "PermanentFailure"
+    var invocationId: String
+    var results: [TaskResult]
+
+    init(job: DecodedEvent.BatchJob, results: [RecordResult]) {
+        invocationSchemaVersion = job.schemaVersion
+        invocationId = job.invocationId
+        self.results = results.map { result in
+            let (code, text): (String, String) =
+                switch result.outcome {
+                case .ok(let files, let manifestKey, _, _): ("Succeeded", "\(files) files, manifest \(manifestKey)")
+                case .removed(let files, _): ("Succeeded", "removed \(files) files")
+                case .skipped(let reason): ("Succeeded", "skipped: \(reason)")
+                case .failed(let transient, let code, let reason):
+                    (transient ? "TemporaryFailure" : "PermanentFailure", "\(code): \(reason)")
+                }
+            // The completion report keeps a short string; a reason is one line anyway.
+            return TaskResult(taskId: result.messageId ?? "", resultCode: code, resultString: String(text.prefix(1000)))
+        }
+    }
+}
+
 /// The response to a direct S3 notification or EventBridge event: counts and every record's
 /// result.
 struct InvocationSummary: Encodable, Equatable {
