@@ -25,6 +25,9 @@ import ServiceWiring
 /// - `IMGFN_DEADLINE_MARGIN_MS`: stop starting records when less than this many milliseconds
 ///   remain before the invocation's deadline. Default: max(2000, 10 % of the time left when
 ///   the invocation arrives), capped at half of that time.
+/// - `IMGFN_QUEUE_URL`: the function's own SQS queue, where the scheduled reconcile sends
+///   stale sources and its next step. Unset: a reconcile event fails, saying so.
+/// - `IMGFN_RECONCILE_PAGES`: listing pages (of 1000 objects) per reconcile step; default 1.
 /// - `AWS_LAMBDA_FUNCTION_NAME`: the `FunctionName` dimension of the metrics (set by Lambda).
 /// - `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`: see `LogConfiguration`.
 /// - `IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`: **test only**, read only by
@@ -52,6 +55,8 @@ struct FunctionConfiguration: Sendable {
     var s3: S3Settings
     /// nil: max(2 s, 10 % of the time left when an invocation arrives), at most half of it.
     var deadlineMarginMilliseconds: Int?
+    var queueURL: String?
+    var reconcilePages = 1
     var functionName: String
     /// Where relative paths in an inline configuration resolve.
     var taskRoot: String?
@@ -89,6 +94,15 @@ struct FunctionConfiguration: Sendable {
                     "IMGFN_DEADLINE_MARGIN_MS: must be a whole number of milliseconds ≥ 0, got \"\(margin)\"")
             }
             deadlineMarginMilliseconds = milliseconds
+        }
+        queueURL = value("IMGFN_QUEUE_URL")
+        if let pages = value("IMGFN_RECONCILE_PAGES") {
+            guard let count = Int(pages), (1...100).contains(count) else {
+                throw FunctionError(
+                    .invalidConfiguration,
+                    "IMGFN_RECONCILE_PAGES: must be a whole number from 1 to 100, got \"\(pages)\"")
+            }
+            reconcilePages = count
         }
         functionName = value("AWS_LAMBDA_FUNCTION_NAME") ?? "imgfn"
         taskRoot = value("LAMBDA_TASK_ROOT")

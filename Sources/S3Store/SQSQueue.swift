@@ -12,7 +12,7 @@ import ImgfnBase
 /// `imgfn backfill --enqueue` and the scheduled reconcile hand stale sources to the function
 /// this way: one S3-notification-shaped message per source, so the deployed function's own
 /// queue, retries and dead-letter queue do the work.
-public struct SQSQueue: Sendable {
+public struct SQSQueue: MessageQueue {
     /// `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` (or a local server's queue URL).
     public let url: String
     let client: AWSJSONClient
@@ -54,12 +54,15 @@ public struct SQSQueue: Sendable {
             httpClient: httpClient)
     }
 
-    /// Sends one message per body, ten to a request, up to `concurrency` requests at once.
+    /// Sends one message per body, ten to a request, up to eight requests at once.
     /// Entries SQS fails on its side are sent again under the retry policy; an entry it refuses
     /// as the sender's fault (too large, bad characters) fails the call at once.
     /// - Throws: the first failure, after every batch has been tried (a rerun sends again what
     ///   may not have arrived; the handler's idempotency makes a duplicate cheap).
-    public func send(_ bodies: [String], concurrency: Int = 8) async throws(ImgfnError) {
+    public func send(_ bodies: [String]) async throws(ImgfnError) { try await send(bodies, concurrency: 8) }
+
+    /// `send(_:)`, with up to `concurrency` requests in flight.
+    public func send(_ bodies: [String], concurrency: Int) async throws(ImgfnError) {
         var batches: [[String]] = []
         var batch: [String] = []
         var batchBytes = 0

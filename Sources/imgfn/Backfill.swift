@@ -3,7 +3,6 @@ import FoundationEssentials
 import ImagePipeline
 import ImageService
 import ImgfnBase
-import S3Store
 import ServiceWiring
 import Synchronization
 
@@ -90,14 +89,7 @@ struct BackfillCommand: AsyncParsableCommand {
         // Sources in parallel rather than one source's files: decodes do not split.
         let handler = Handler(
             pipeline: pipeline, jobs: Swift.max(1, cores / workers), store: try storage.makeStores())
-        var queue: SQSQueue?
-        if let enqueue {
-            do throws(ImgfnError) {
-                queue = try SQSQueue(url: enqueue, region: storage.region)
-            } catch {
-                throw ExitStatus.report(error, subject: "--enqueue")
-            }
-        }
+        let queue = try enqueue.map { url in try storage.makeQueue(url: url, subject: "--enqueue") }
         let bucket = bucket
         let report = BackfillReport(json: json, dryRun: dryRun)
         let csv = Mutex<[String]>([])

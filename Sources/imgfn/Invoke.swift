@@ -35,6 +35,9 @@ struct Invoke: AsyncParsableCommand {
 
     @OptionGroup var storage: StoreOptions
 
+    @Option(help: "The function's SQS queue, for reconcile events (IMGFN_QUEUE_URL in the function).")
+    var queue: String?
+
     @Flag(help: "Print the results as JSON.")
     var json = false
 
@@ -49,7 +52,8 @@ struct Invoke: AsyncParsableCommand {
         } catch let error as ImgfnError {
             throw ExitStatus.report(error, subject: event == "-" ? "<stdin>" : event)
         }
-        let handler = Handler(pipeline: pipeline, store: try storage.makeStores())
+        var handler = Handler(pipeline: pipeline, store: try storage.makeStores())
+        handler.queue = try queue.map { url in try storage.makeQueue(url: url, subject: "--queue") }
         // As in the function: a trace in _X_AMZN_TRACE_ID goes with every S3 request.
         let trace = ProcessInfo.processInfo.environment["_X_AMZN_TRACE_ID"]
         let results = await TraceContext.$traceID.withValue(trace) { await handler.handle(decoded) }
@@ -75,6 +79,9 @@ struct Invoke: AsyncParsableCommand {
             let left = omitted.isEmpty ? "" : "; omitted \(omitted.joined(separator: "; "))"
             let stale = removed == 0 ? "" : "; removed \(removed) files of the replaced set"
             return "ok       \(subject): \(files) files, manifest \(manifest) (\(ms) ms)\(left)\(stale)"
+        case .reconciled(let sweep, let step, let listed, let enqueued, let finished):
+            return "reconciled \(subject): sweep \(sweep) step \(step): \(listed) listed, \(enqueued) enqueued"
+                + (finished ? "; the sweep is done" : "; the next step is queued")
         case .removed(let files, let manifest):
             guard let manifest else { return "removed  \(subject): nothing had been derived from it" }
             return "removed  \(subject): \(files) files and manifest \(manifest)"

@@ -41,6 +41,16 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
+    /// The SQS queue at `url` (signed for `--region`); exits 64 naming `subject` and the problem
+    /// when the URL or the credentials are unusable.
+    func makeQueue(url: String, subject: String) throws -> any MessageQueue {
+        do {
+            return try QueueFactory.make(url: url, region: region, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ExitStatus.report(error, subject: subject)
+        }
+    }
+
     /// The bucket → store function; exits 64 naming the problem when the S3 settings are unusable.
     func makeStores() throws -> @Sendable (String) -> any BlobStore {
         do {

@@ -122,6 +122,22 @@ import Testing
         #expect(settled.tally.upToDate == 1)
     }
 
+    /// A crash between a filesystem store's file and its attributes (or any copy that lost the
+    /// metadata) leaves a current manifest a HEAD cannot vouch for: the handler writes it again
+    /// rather than skipping it forever.
+    @Test func aManifestWhoseMetadataWasLostIsWrittenAgainOnce() async throws {
+        let bucket = try Bucket(["uploads/a.jpg": "orientation/orientation-1.jpg"])
+        _ = try await backfill(bucket.store).run(.derive)
+        try FileManager.default.removeItem(atPath: "\(bucket.root)/.imgfn-attributes/derived/a/manifest.json.json")
+        let recorder = RecordingStore(inner: bucket.store)
+        let repair = try await backfill(recorder).run(.derive)
+        #expect(repair.tally.stale == ["other-source": 1] && repair.tally.derived == 1)
+        #expect(recorder.keys.withLock { $0 } == ["derived/a/manifest.json"], "only the manifest is written")
+        recorder.reset()
+        let settled = try await backfill(recorder).run(.derive)
+        #expect(settled.tally.upToDate == 1 && recorder.operations.withLock { $0 } == [])
+    }
+
     @Test func sourcesSharingOutputKeysKeepTheFirstAndRefuseTheOther() async throws {
         let bucket = try Bucket([
             "uploads/p.jpg": "orientation/orientation-1.jpg", "uploads/p.webp": "formats/photo.webp",

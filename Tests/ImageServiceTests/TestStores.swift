@@ -80,3 +80,22 @@ final class FaultyStore<Inner: BlobStore>: BlobStore {
         try await inner.list(prefix: prefix, continuation: continuation, limit: limit)
     }
 }
+
+/// A work queue that keeps what is sent, in order; `failing` makes every send throw.
+final class CollectingQueue: MessageQueue {
+    let sent = Mutex<[String]>([])
+    let failing = Mutex<ImgfnError?>(nil)
+
+    func send(_ bodies: [String]) async throws(ImgfnError) {
+        if let error = failing.withLock({ $0 }) { throw error }
+        sent.withLock { $0 += bodies }
+    }
+
+    /// Takes what was sent so far.
+    func drain() -> [String] {
+        sent.withLock { queue in
+            defer { queue.removeAll() }
+            return queue
+        }
+    }
+}

@@ -208,6 +208,8 @@ struct BootstrapTests {
         ("relative directory", ["IMGFN_STORE": "file://relative/dir"], "IMGFN_STORE"),
         ("s3 without credentials", ["IMGFN_STORE": "s3://"], "no AWS credentials"),
         ("bad margin", ["IMGFN_DEADLINE_MARGIN_MS": "soon"], "IMGFN_DEADLINE_MARGIN_MS"),
+        ("bad queue", ["IMGFN_QUEUE_URL": "sqs-queue"], "IMGFN_QUEUE_URL: SQS queue URL \"sqs-queue\""),
+        ("bad reconcile pages", ["IMGFN_RECONCILE_PAGES": "0"], "IMGFN_RECONCILE_PAGES"),
     ]
 
     @Test(arguments: invalidStartups.indices)

@@ -29,6 +29,7 @@ import Testing
         #expect(configuration.deadlineMarginMilliseconds == nil)
         #expect(configuration.functionName == "imgfn")
         #expect(configuration.faults == nil)
+        #expect(configuration.queueURL == nil && configuration.reconcilePages == 1)
     }
 
     @Test func everyVariable() throws {
@@ -37,7 +38,10 @@ import Testing
             "IMGFN_S3_ENDPOINT": "http://127.0.0.1:9000",
             "IMGFN_S3_PATH_STYLE": "1", "AWS_REGION": "eu-west-1", "IMGFN_DEADLINE_MARGIN_MS": "1500",
             "AWS_LAMBDA_FUNCTION_NAME": "resize", "IMGFN_TEST_TRANSIENT_KEYS": "a,b", "IMGFN_TEST_FETCH_DELAY_MS": "10",
+            "IMGFN_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/work", "IMGFN_RECONCILE_PAGES": "4",
         ])
+        #expect(configuration.queueURL == "https://sqs.eu-west-1.amazonaws.com/123456789012/work")
+        #expect(configuration.reconcilePages == 4)
         #expect(configuration.pipelineSource == .inline("{\"derivatives\": []}"))
         #expect(configuration.store == .s3(bucket: "out"))
         #expect(configuration.s3.endpoint == "http://127.0.0.1:9000")

@@ -122,4 +122,61 @@ struct BackfillS3Tests {
         ])
         #expect((after.summary["tally"] as? [String: Any])?["upToDate"] as? Int == 3)
     }
+
+    /// A queue on moto, made for the test.
+    func makeQueue() async throws -> (url: String, queue: SQSQueue) {
+        let name = "imgfn-work-\(UUID().uuidString.prefix(8))"
+        let url = "\(servers.motoEndpoint)/123456789012/\(name)"
+        let queue = try SQSQueue(url: url, environment: S3TestServers.environment)
+        _ = try await queue.client.call(
+            "CreateQueue", body: Array(#"{"QueueName": "\#(name)"}"#.utf8), what: "CreateQueue")
+        return (url, queue)
+    }
+
+    /// Up to ten message bodies from the queue (hidden for a minute once received).
+    func receive(_ queue: SQSQueue, url: String) async throws -> [String] {
+        let answer = try await queue.client.call(
+            "ReceiveMessage",
+            body: Array(
+                #"{"QueueUrl": "\#(url)", "MaxNumberOfMessages": 10, "WaitTimeSeconds": 0, "VisibilityTimeout": 60}"#
+                    .utf8),
+            what: "ReceiveMessage")
+        let messages = (try JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any])?["Messages"]
+        return (messages as? [[String: Any]] ?? []).compactMap { $0["Body"] as? String }
+    }
+
+    /// The scheduled reconcile against real S3 and SQS: the schedule's event starts a sweep, and
+    /// the function taking its own queue's messages (work and next steps alike) reaches every
+    /// source, a page per step.
+    @Test func aScheduledSweepThroughTheQueueReachesEverySource() async throws {
+        let (name, store) = try await bucket(photos: 5)
+        let (url, queue) = try await makeQueue()
+        var handler = Handler(pipeline: try Pipeline(json: Array(Self.config.utf8))) { _ in store }
+        handler.queue = queue
+        handler.reconcile = ReconcileSettings(pagesPerStep: 1, pageSize: 2)
+        let start = await handler.handle(
+            try EventDecoder.decode(Array(#"{"imgfn": "reconcile", "bucket": "\#(name)"}"#.utf8)))
+        // Page 1 is notes.txt (not an input) and the first photo.
+        guard case .reconciled(let sweep, 0, 2, 1, false) = try #require(start.first).outcome else {
+            Issue.record("\(start)")
+            return
+        }
+        var derived: [String] = []
+        var steps = 0
+        for _ in 0..<20 {
+            let bodies = try await receive(queue, url: url)
+            if bodies.isEmpty { break }
+            for result in await handler.handle(try EventDecoder.decode(Array(EventSamples.sqs(bodies).utf8))) {
+                switch result.outcome {
+                case .ok: derived.append(result.key ?? "")
+                case .reconciled(sweep, _, _, _, _): steps += 1
+                default: Issue.record("\(result)")
+                }
+            }
+        }
+        #expect(Set(derived) == Set((0..<5).map { "uploads/set \($0)/p+\($0).jpg" }) && derived.count == 5)
+        #expect(steps == 2, "pages 2 and 3 (6 objects, 2 a page), each a step of its own")
+        let state = try #require(try await SweepState.read(from: store, key: "derived/_reconcile/\(name).json"))
+        #expect(!state.running && state.listed == 6 && state.enqueued == 5 && state.sweep == sweep)
+    }
 }

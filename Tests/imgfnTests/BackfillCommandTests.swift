@@ -119,8 +119,11 @@ import Testing
         let rerun = try CLI.run(["backfill", "--store", root, "--json"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let tally = try #require(try json(rerun)["tally"] as? [String: Any])
-        #expect(tally["upToDate"] as? Int == done)
-        #expect(tally["derived"] as? Int == 6 - done)
+        // Finished sets compare as current; one killed between its manifest file and that
+        // file's attributes has its manifest written again (and counts as derived).
+        let upToDate = try #require(tally["upToDate"] as? Int)
+        #expect(upToDate == done || upToDate == done - 1, "\(upToDate) up to date of \(done) finished")
+        #expect(tally["derived"] as? Int == 6 - upToDate)
         for index in 0..<6 {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(root)/derived/p\(index)/manifest.json"))
             let manifest = try JSONDecoder().decode(Manifest.self, from: data)

@@ -236,8 +236,8 @@ import Testing
         case .skipped(let reason):
             Issue.record("the handler skipped \(key): \(reason)")
             return .refused("skipped: \(reason)")
-        case .removed:
-            Issue.record("the handler took an upload of \(key) for a removal")
+        case .removed, .reconciled:
+            Issue.record("the handler took an upload of \(key) for a removal or a reconcile")
             return .refused("removed")
         }
     }

@@ -43,6 +43,10 @@ public enum EventDecoder {
             return DecodedEvent(
                 source: .eventBridge, records: [DecodedEvent.Record(messageId: nil, content: try eventBridge(object))])
         }
+        if object["imgfn"] != nil {
+            return DecodedEvent(
+                source: .reconcile, records: [DecodedEvent.Record(messageId: nil, content: try reconcile(object))])
+        }
         if object["invocationSchemaVersion"] != nil {
             return try s3Batch(object)
         }
@@ -178,6 +182,23 @@ public enum EventDecoder {
             batchJob: DecodedEvent.BatchJob(
                 schemaVersion: version, invocationId: invocationId, jobId: job?["id"]?.string, userArguments: arguments)
         )
+    }
+
+    /// `{"imgfn": "reconcile", "bucket": B[, "sweep": ID, "step": N, "continuation": TOKEN]}`.
+    static func reconcile(_ event: [String: JSONValue]) throws(ImgfnError) -> DecodedEvent.Record.Content {
+        guard event["imgfn"]?.string == "reconcile" else {
+            throw ImgfnError(.invalidEvent, "imgfn event \"\(event["imgfn"]?.string ?? "?")\" is not \"reconcile\"")
+        }
+        guard let bucket = event["bucket"]?.string, !bucket.isEmpty else {
+            throw ImgfnError(.invalidEvent, "reconcile event lacks \"bucket\"")
+        }
+        let sweep = event["sweep"]?.string
+        let step = event["step"]?.int ?? 0
+        guard step >= 0, (sweep == nil) == (step == 0) else {
+            throw ImgfnError(.invalidEvent, "reconcile event: a sweep's steps count from 1, a start has neither")
+        }
+        return .reconcile(
+            ReconcileRequest(bucket: bucket, sweep: sweep, step: step, continuation: event["continuation"]?.string))
     }
 
     enum Removal { case delete, deleteMarker }

@@ -41,6 +41,8 @@ public struct DecodedEvent: Sendable, Equatable {
         case eventBridge
         /// An S3 Batch Operations `LambdaInvoke` task list (`invocationSchemaVersion`, `tasks`).
         case s3Batch
+        /// imgfn's own `{"imgfn": "reconcile", …}` (the schedule's).
+        case reconcile
     }
 
     /// What an S3 Batch Operations invocation names, for its response (`source == .s3Batch`).
@@ -66,6 +68,8 @@ public struct DecodedEvent: Sendable, Equatable {
             case created(ObjectCreated)
             /// An object was deleted (or hidden by a delete marker): its derivatives go.
             case removed(ObjectRemoved)
+            /// A scheduled reconcile starts, or a sweep goes on by one step.
+            case reconcile(ReconcileRequest)
             /// Not work: a test event, a folder placeholder, an event of another kind.
             case skipped(String)
             /// This record (one SQS message) could not be read: a permanent failure of it alone.

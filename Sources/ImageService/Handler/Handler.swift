@@ -26,6 +26,11 @@ public struct Handler: Sendable {
     public let store: @Sendable (String) -> any BlobStore
     /// Derivatives made at once within one image (nil: the number of cores).
     public var jobs: Int?
+    /// The function's own queue, where the scheduled reconcile sends stale sources and its next
+    /// step; nil when there is none (a reconcile then fails, permanently, saying so).
+    public var queue: (any MessageQueue)?
+    /// How the scheduled reconcile steps through a bucket.
+    public var reconcile = ReconcileSettings()
 
     public init(pipeline: Pipeline, jobs: Int? = nil, store: @escaping @Sendable (String) -> any BlobStore) {
         self.pipeline = pipeline
@@ -54,6 +59,10 @@ public struct Handler: Sendable {
                 results.append(result)
             case .removed(let object):
                 var result = await handle(object)
+                result.messageId = record.messageId
+                results.append(result)
+            case .reconcile(let request):
+                var result = await handle(request)
                 result.messageId = record.messageId
                 results.append(result)
             case .skipped(let reason):
@@ -97,7 +106,8 @@ public struct Handler: Sendable {
             if DerivedBy.marks(head.attributes.metadata) {
                 return result(.skipped(reason: "made by imgfn (derived-by metadata)"))
             }
-            let previous = try await Manifest.read(from: output, key: keys.manifestKey)
+            let stored = try await Manifest.readStored(from: output, key: keys.manifestKey)
+            let previous = stored?.manifest
             if let other = previous?.source.key, other != object.key {
                 // Two sources whose keys differ only in the extension share `{stem}` templates.
                 // The first keeps the keys; a set whose source is gone is replaced.
@@ -110,6 +120,13 @@ public struct Handler: Sendable {
             }
             if let previous, previous.isCurrent(for: head, configHash: pipeline.configHash) {
                 guard let leftovers = previous.replaced, !leftovers.isEmpty else {
+                    if let info = stored?.info, !previous.isDescribed(by: info.attributes.metadata) {
+                        // Its metadata was lost or is another write's (a crash between a
+                        // filesystem store's file and its attributes): written again, so that
+                        // a HEAD compares it as current too.
+                        try await previous.write(to: output, key: keys.manifestKey)
+                        return result(.ok(files: previous.derivatives.count, manifestKey: keys.manifestKey))
+                    }
                     return result(
                         .skipped(reason: "already derived for this version and configuration (\(keys.manifestKey))"))
                 }

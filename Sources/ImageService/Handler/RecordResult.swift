@@ -10,6 +10,9 @@ public struct RecordResult: Sendable, Equatable, Codable {
         /// The source is gone: the `files` its manifest listed, the manifest and any failure
         /// record were removed (0 files and no manifest when nothing had been derived).
         case removed(files: Int, manifestKey: String?)
+        /// A step of a scheduled reconcile ran: `listed` sources compared, `enqueued` of them
+        /// sent to the queue; `finished` when the sweep reached the end of the listing.
+        case reconciled(sweep: String, step: Int, listed: Int, enqueued: Int, finished: Bool)
         /// Nothing to do, and that is fine (test event, deletion, filtered out, already derived…).
         case skipped(reason: String)
         /// Could not be done. Permanent failures are recorded and must not be retried;

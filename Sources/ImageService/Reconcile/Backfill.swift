@@ -65,7 +65,7 @@ public struct Backfill: Sendable {
 
         mutating func add(_ result: RecordResult) {
             switch result.outcome {
-            case .ok, .removed: derived += 1
+            case .ok, .removed, .reconciled: derived += 1
             case .skipped: skipped += 1
             case .failed(let isTransient, _, _):
                 failed += 1

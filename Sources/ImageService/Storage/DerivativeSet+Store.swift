@@ -67,12 +67,6 @@ extension Manifest {
     /// `derived-by`, `source-key`, `config-hash`, `source-etag`, `source-version-id`, and
     /// `cleanup: pending` while `replaced` lists files.
     public func write(to store: some BlobStore, key: String) async throws(ImgfnError) {
-        var metadata = DerivedBy.metadata
-        metadata["source-key"] = source.key
-        metadata["config-hash"] = configHash
-        if let etag = source.etag { metadata["source-etag"] = etag }
-        if let versionId = source.versionId { metadata["source-version-id"] = versionId }
-        if !(replaced ?? []).isEmpty { metadata["cleanup"] = "pending" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let json: [UInt8]
@@ -83,6 +77,17 @@ extension Manifest {
         try await store.put(
             key, bytes: json,
             attributes: BlobAttributes(contentType: "application/json", cacheControl: "no-cache", metadata: metadata))
+    }
+
+    /// The metadata `write` stores with the manifest.
+    public var metadata: [String: String] {
+        var metadata = DerivedBy.metadata
+        metadata["source-key"] = source.key
+        metadata["config-hash"] = configHash
+        if let etag = source.etag { metadata["source-etag"] = etag }
+        if let versionId = source.versionId { metadata["source-version-id"] = versionId }
+        if !(replaced ?? []).isEmpty { metadata["cleanup"] = "pending" }
+        return metadata
     }
 
     /// Removes the files `replaced` lists (those `RemovalGuard` allows), then writes the

@@ -6,13 +6,27 @@ extension Manifest {
     /// The manifest stored under `key`, or nil when there is none. A file there that is not a
     /// manifest (damaged, another program's) is nil too: it is written over, not trusted.
     public static func read(from store: some BlobStore, key: String) async throws(ImgfnError) -> Manifest? {
+        try await readStored(from: store, key: key)?.manifest
+    }
+
+    /// `read`, with the stored object's description (its metadata, which a HEAD compares).
+    public static func readStored(
+        from store: some BlobStore, key: String
+    ) async throws(ImgfnError) -> (manifest: Manifest, info: ObjectInfo)? {
         let stored: StoredObject
         do {
             stored = try await store.get(key, maxBytes: 4 << 20)
-        } catch  where error.code == .notFound {
+        } catch where error.code == .notFound {
             return nil
         }
-        return stored.bytes.withUnsafeBytes { try? JSONDecoder().decode(Manifest.self, from: Data($0)) }
+        let manifest = stored.bytes.withUnsafeBytes { try? JSONDecoder().decode(Manifest.self, from: Data($0)) }
+        return manifest.map { ($0, stored.info) }
+    }
+
+    /// Whether `stored` (a stored manifest's metadata) says what this manifest does, so a HEAD
+    /// (`SourceComparer`) reaches the same verdict as reading it.
+    public func isDescribed(by stored: [String: String]) -> Bool {
+        metadata.allSatisfy { stored[$0.key] == $0.value } && (stored["cleanup"] != nil) == (metadata["cleanup"] != nil)
     }
 
     /// Whether this manifest describes `source` (its key, its ETag, and version ID when the

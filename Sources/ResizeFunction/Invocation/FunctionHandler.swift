@@ -2,6 +2,7 @@ import ImagePipeline
 import ImageService
 import ImgfnBase
 import NIOCore
+import ServiceWiring
 
 /// What to post for an invocation.
 enum InvocationResult: Sendable {
@@ -35,7 +36,17 @@ struct FunctionHandler: Sendable {
         }
         let pipeline = try configuration.loadPipeline()
         let store = try configuration.makeStores(environment: environment)
-        return FunctionHandler(handler: Handler(pipeline: pipeline, store: store), configuration: configuration)
+        var handler = Handler(pipeline: pipeline, store: store)
+        if let url = configuration.queueURL {
+            do {
+                handler.queue = try QueueFactory.make(
+                    url: url, region: configuration.s3.region, environment: environment)
+            } catch {
+                throw FunctionError(.invalidConfiguration, "IMGFN_QUEUE_URL: \(error.message)", underlying: error)
+            }
+        }
+        handler.reconcile.pagesPerStep = configuration.reconcilePages
+        return FunctionHandler(handler: handler, configuration: configuration)
     }
 
     /// Handles `invocation`; logs one line per record and the invocation's metrics.
@@ -97,7 +108,7 @@ struct FunctionHandler: Sendable {
                 return .failure(FunctionError(.invalidEvent, "S3 Batch Operations invocation without its job"))
             }
             return .response(BatchOperationsResponse(job: job, results: results).jsonBytes())
-        case .s3, .eventBridge:
+        case .s3, .eventBridge, .reconcile:
             if let first = results.first(where: \.isTransientFailure) {
                 let subject = first.key.map { "\(first.bucket ?? "")/\($0)" } ?? first.messageId ?? "a record"
                 let reason = if case .failed(_, _, let reason) = first.outcome { reason } else { "" }
@@ -140,6 +151,14 @@ struct FunctionHandler: Sendable {
                     "outcome": "removed", "bucket": common.bucket, "key": common.key, "messageId": common.messageId,
                     "files": .int(files), "manifestKey": manifestKey.map { .string($0) },
                     "durationMs": .double(milliseconds),
+                ])
+        case .reconciled(let sweep, let step, let listed, let enqueued, let finished):
+            logger.info(
+                "reconcile step done",
+                [
+                    "outcome": "reconciled", "bucket": common.bucket, "messageId": common.messageId,
+                    "sweep": .string(sweep), "step": .int(step), "listed": .int(listed), "enqueued": .int(enqueued),
+                    "finished": .bool(finished),
                 ])
         case .skipped(let reason):
             logger.info(

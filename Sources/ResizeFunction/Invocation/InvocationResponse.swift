@@ -42,6 +42,8 @@ struct BatchOperationsResponse: Encodable, Equatable {
                 switch result.outcome {
                 case .ok(let files, let manifestKey, _, _): ("Succeeded", "\(files) files, manifest \(manifestKey)")
                 case .removed(let files, _): ("Succeeded", "removed \(files) files")
+                case .reconciled(_, _, let listed, let enqueued, _):
+                    ("Succeeded", "reconciled \(listed), enqueued \(enqueued)")
                 case .skipped(let reason): ("Succeeded", "skipped: \(reason)")
                 case .failed(let transient, let code, let reason):
                     (transient ? "TemporaryFailure" : "PermanentFailure", "\(code): \(reason)")
@@ -75,6 +77,7 @@ struct InvocationSummary: Encodable, Equatable {
                 ok += 1
                 derivativesWritten += files
             case .removed: removed += 1
+            case .reconciled: ok += 1
             case .skipped: skipped += 1
             case .failed(let transient, _, _):
                 failed += 1
