@@ -28,6 +28,9 @@ import ServiceWiring
 /// - `IMGFN_QUEUE_URL`: the function's own SQS queue, where the scheduled reconcile sends
 ///   stale sources and its next step. Unset: a reconcile event fails, saying so.
 /// - `IMGFN_RECONCILE_PAGES`: listing pages (of 1000 objects) per reconcile step; default 1.
+/// - `IMGFN_EVENT_BUS`: an EventBridge bus (name or ARN) to put `Derivatives Created` /
+///   `Derivatives Removed` events on; unset: none are emitted. `IMGFN_EVENTS_ENDPOINT`: an
+///   EventBridge-compatible endpoint instead of AWS's (local tests).
 /// - `AWS_LAMBDA_FUNCTION_NAME`: the `FunctionName` dimension of the metrics (set by Lambda).
 /// - `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`: see `LogConfiguration`.
 /// - `IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`: **test only**, read only by
@@ -56,6 +59,8 @@ struct FunctionConfiguration: Sendable {
     /// nil: max(2 s, 10 % of the time left when an invocation arrives), at most half of it.
     var deadlineMarginMilliseconds: Int?
     var queueURL: String?
+    var eventBus: String?
+    var eventsEndpoint: String?
     var reconcilePages = 1
     var functionName: String
     /// Where relative paths in an inline configuration resolve.
@@ -96,6 +101,8 @@ struct FunctionConfiguration: Sendable {
             deadlineMarginMilliseconds = milliseconds
         }
         queueURL = value("IMGFN_QUEUE_URL")
+        eventBus = value("IMGFN_EVENT_BUS")
+        eventsEndpoint = value("IMGFN_EVENTS_ENDPOINT")
         if let pages = value("IMGFN_RECONCILE_PAGES") {
             guard let count = Int(pages), (1...100).contains(count) else {
                 throw FunctionError(

@@ -57,6 +57,8 @@ struct BackfillCommand: AsyncParsableCommand {
         help: "Write the stale sources to this S3 Batch Operations manifest (CSV) instead of deriving here.")
     var batchManifest: String?
 
+    @OptionGroup var bus: EventBusOption
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
@@ -87,8 +89,9 @@ struct BackfillCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let workers = jobs ?? cores
         // Sources in parallel rather than one source's files: decodes do not split.
-        let handler = Handler(
+        var handler = Handler(
             pipeline: pipeline, jobs: Swift.max(1, cores / workers), store: try storage.makeStores())
+        handler.events = try bus.makeSink(region: storage.region)
         let queue = try enqueue.map { url in try storage.makeQueue(url: url, subject: "--enqueue") }
         let bucket = bucket
         let report = BackfillReport(json: json, dryRun: dryRun)

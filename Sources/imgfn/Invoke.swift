@@ -38,6 +38,8 @@ struct Invoke: AsyncParsableCommand {
     @Option(help: "The function's SQS queue, for reconcile events (IMGFN_QUEUE_URL in the function).")
     var queue: String?
 
+    @OptionGroup var bus: EventBusOption
+
     @Flag(help: "Print the results as JSON.")
     var json = false
 
@@ -54,6 +56,7 @@ struct Invoke: AsyncParsableCommand {
         }
         var handler = Handler(pipeline: pipeline, store: try storage.makeStores())
         handler.queue = try queue.map { url in try storage.makeQueue(url: url, subject: "--queue") }
+        handler.events = try bus.makeSink(region: storage.region)
         // As in the function: a trace in _X_AMZN_TRACE_ID goes with every S3 request.
         let trace = ProcessInfo.processInfo.environment["_X_AMZN_TRACE_ID"]
         let results = await TraceContext.$traceID.withValue(trace) { await handler.handle(decoded) }

@@ -20,6 +20,29 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
+/// `--event-bus`, for the commands that run the handler: its events go where the function's do.
+struct EventBusOption: ParsableArguments {
+    @Option(
+        name: .customLong("event-bus"),
+        help:
+            "Put Derivatives Created / Removed events on this EventBridge bus (IMGFN_EVENTS_ENDPOINT: another endpoint)."
+    )
+    var eventBus: String?
+
+    /// The bus, or nil; exits 64 naming the problem when it cannot be used.
+    func makeSink(region: String?) throws -> (any EventSink)? {
+        guard let eventBus else { return nil }
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            return try EventBusFactory.make(
+                name: eventBus, endpoint: environment["IMGFN_EVENTS_ENDPOINT"], region: region, environment: environment
+            )
+        } catch {
+            throw ExitStatus.report(error, subject: "--event-bus")
+        }
+    }
+}
+
 /// `--store` and the S3 settings, for every command that reads and writes a store.
 struct StoreOptions: ParsableArguments {
     @Option(

@@ -99,3 +99,21 @@ final class CollectingQueue: MessageQueue {
         }
     }
 }
+
+/// An event sink that keeps what is published; `failing` makes every publish throw.
+final class CollectingSink: EventSink {
+    let published = Mutex<[PublishedEvent]>([])
+    let failing = Mutex<ImgfnError?>(nil)
+
+    func publish(_ events: [PublishedEvent]) async throws(ImgfnError) {
+        if let error = failing.withLock({ $0 }) { throw error }
+        published.withLock { $0 += events }
+    }
+
+    func drain() -> [PublishedEvent] {
+        published.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
+    }
+}

@@ -210,6 +210,7 @@ struct BootstrapTests {
         ("bad margin", ["IMGFN_DEADLINE_MARGIN_MS": "soon"], "IMGFN_DEADLINE_MARGIN_MS"),
         ("bad queue", ["IMGFN_QUEUE_URL": "sqs-queue"], "IMGFN_QUEUE_URL: SQS queue URL \"sqs-queue\""),
         ("bad reconcile pages", ["IMGFN_RECONCILE_PAGES": "0"], "IMGFN_RECONCILE_PAGES"),
+        ("unusable event bus", ["IMGFN_EVENT_BUS": "imgfn", "IMGFN_EVENTS_ENDPOINT": "ftp://x"], "IMGFN_EVENT_BUS: "),
     ]
 
     @Test(arguments: invalidStartups.indices)

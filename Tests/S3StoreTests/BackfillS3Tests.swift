@@ -179,4 +179,53 @@ struct BackfillS3Tests {
         let state = try #require(try await SweepState.read(from: store, key: "derived/_reconcile/\(name).json"))
         #expect(!state.running && state.listed == 6 && state.enqueued == 5 && state.sweep == sweep)
     }
+
+    /// `imgfn invoke --event-bus` against moto's EventBridge: a rule on the bus sends what is put
+    /// on it to an SQS queue, where the test reads the event back.
+    @Test func aWrittenSetIsAnnouncedOnTheEventBus() async throws {
+        let (name, store) = try await bucket(photos: 1)
+        let (url, queue) = try await makeQueue()
+        let busName = "imgfn-bus-\(UUID().uuidString.prefix(8))"
+        let bus = try EventBridgeBus(
+            name: busName, endpoint: servers.motoEndpoint, environment: S3TestServers.environment)
+        let queueARN = "arn:aws:sqs:us-east-1:123456789012:\(url.split(separator: "/").last ?? "")"
+        for (operation, body) in [
+            ("CreateEventBus", #"{"Name": "\#(busName)"}"#),
+            (
+                "PutRule",
+                #"{"Name": "all", "EventBusName": "\#(busName)", "EventPattern": "{\"source\": [\"imgfn\"]}"}"#
+            ),
+            (
+                "PutTargets",
+                #"{"Rule": "all", "EventBusName": "\#(busName)", "Targets": [{"Id": "q", "Arn": "\#(queueARN)"}]}"#
+            ),
+        ] {
+            _ = try await bus.client.call(operation, body: Array(body.utf8), what: operation)
+        }
+        let event = EventSamples.make(.s3Put, bucket: name, key: "uploads/set 0/p+0.jpg", size: 1)
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("bus-\(UUID().uuidString).json")
+        try Data(Self.config.utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let environment =
+            (S3TestServers.environment.merging(["IMGFN_EVENTS_ENDPOINT": servers.motoEndpoint]) { a, _ in a })
+            .map { "\($0.key)=\($0.value)" }
+        let result = try ChildProcess.run(
+            environment + [
+                BuiltProducts.path(of: "imgfn"), "invoke", "--event", "-", "--store", "s3://\(name)", "--endpoint",
+                servers.motoEndpoint, "--config", config.path, "--event-bus", busName,
+            ],
+            input: Data(event.utf8))
+        #expect(result.status == 0, "\(result.errors)")
+        let bodies = try await receive(queue, url: url)
+        #expect(bodies.count == 1)
+        let body = try #require(bodies.first)
+        let delivered = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        #expect(delivered["source"] as? String == "imgfn")
+        #expect(delivered["detail-type"] as? String == "Derivatives Created")
+        let detail = try #require(delivered["detail"] as? [String: Any])
+        #expect(detail["manifestKey"] as? String == "derived/set 0/p+0/manifest.json")
+        #expect(detail["sourceKey"] as? String == "uploads/set 0/p+0.jpg")
+        #expect((detail["derivatives"] as? [[String: Any]])?.count == 2)
+        #expect(try await store.head("derived/set 0/p+0/manifest.json") != nil)
+    }
 }

@@ -56,6 +56,11 @@ extension Handler {
             let removable = RemovalGuard(output: config.output, sourceKey: object.key)
             let files = manifest.derivatives.map(\.key).filter(removable.mayRemove)
             try await output.deleteAll(files)
+            // Before the manifest goes, so a failure to publish is retried with it still there.
+            try await announce(
+                DerivativeEvents.removed(
+                    output: config.output.bucket ?? object.bucket, object: object, manifestKey: keys.manifestKey,
+                    files: files))
             try await output.delete(keys.manifestKey)
             try await output.delete(keys.failureKey)
             metrics.storeMilliseconds = (clock.now - start).milliseconds

@@ -31,6 +31,8 @@ public struct Handler: Sendable {
     public var queue: (any MessageQueue)?
     /// How the scheduled reconcile steps through a bucket.
     public var reconcile = ReconcileSettings()
+    /// Where `Derivatives Created` / `Derivatives Removed` go (`DerivativeEvents`); nil: off.
+    public var events: (any EventSink)?
 
     public init(pipeline: Pipeline, jobs: Int? = nil, store: @escaping @Sendable (String) -> any BlobStore) {
         self.pipeline = pipeline
@@ -88,7 +90,8 @@ public struct Handler: Sendable {
         let config = pipeline.config
         if let reason = filterReason(bucket: object.bucket, key: object.key) { return result(.skipped(reason: reason)) }
         let source = store(object.bucket)
-        let output = store(config.output.bucket ?? object.bucket)
+        let outputBucket = config.output.bucket ?? object.bucket
+        let output = store(outputBucket)
         let keys = OutputKeys(sourceKey: object.key, sourcePrefix: config.source.prefix, output: config.output)
         let clock = ContinuousClock()
         // What the failure record names: the event's description until the HEAD gives the store's.
@@ -125,14 +128,26 @@ public struct Handler: Sendable {
                         // filesystem store's file and its attributes): written again, so that
                         // a HEAD compares it as current too.
                         try await previous.write(to: output, key: keys.manifestKey)
+                        try await announce(
+                            DerivativeEvents.created(
+                                bucket: object.bucket, output: outputBucket, manifestKey: keys.manifestKey,
+                                manifest: previous))
                         return result(.ok(files: previous.derivatives.count, manifestKey: keys.manifestKey))
                     }
+                    // Published again: an earlier try may have written the set and failed to.
+                    try await announce(
+                        DerivativeEvents.created(
+                            bucket: object.bucket, output: outputBucket, manifestKey: keys.manifestKey,
+                            manifest: previous))
                     return result(
                         .skipped(reason: "already derived for this version and configuration (\(keys.manifestKey))"))
                 }
                 // An earlier try wrote the set but did not finish removing the one it replaced.
-                _ = try await previous.finishRemovingReplaced(
+                let finished = try await previous.finishRemovingReplaced(
                     in: output, key: keys.manifestKey, output: config.output)
+                try await announce(
+                    DerivativeEvents.created(
+                        bucket: object.bucket, output: outputBucket, manifestKey: keys.manifestKey, manifest: finished))
                 return result(
                     .ok(
                         files: previous.derivatives.count, manifestKey: keys.manifestKey,
@@ -158,6 +173,9 @@ public struct Handler: Sendable {
             // and a stale record next to a current manifest is not taken for a failure.
             try? await output.delete(keys.failureKey)
             metrics.storeMilliseconds = (clock.now - storeStart).milliseconds
+            try await announce(
+                DerivativeEvents.created(
+                    bucket: object.bucket, output: outputBucket, manifestKey: keys.manifestKey, manifest: manifest))
             metrics.bytesOut = manifest.derivatives.reduce(0) { $0 + $1.bytes }
             return result(
                 .ok(

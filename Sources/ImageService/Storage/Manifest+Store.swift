@@ -16,7 +16,7 @@ extension Manifest {
         let stored: StoredObject
         do {
             stored = try await store.get(key, maxBytes: 4 << 20)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             return nil
         }
         let manifest = stored.bytes.withUnsafeBytes { try? JSONDecoder().decode(Manifest.self, from: Data($0)) }

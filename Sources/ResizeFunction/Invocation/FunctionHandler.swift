@@ -45,6 +45,15 @@ struct FunctionHandler: Sendable {
                 throw FunctionError(.invalidConfiguration, "IMGFN_QUEUE_URL: \(error.message)", underlying: error)
             }
         }
+        if let bus = configuration.eventBus {
+            do {
+                handler.events = try EventBusFactory.make(
+                    name: bus, endpoint: configuration.eventsEndpoint, region: configuration.s3.region,
+                    environment: environment)
+            } catch {
+                throw FunctionError(.invalidConfiguration, "IMGFN_EVENT_BUS: \(error.message)", underlying: error)
+            }
+        }
         handler.reconcile.pagesPerStep = configuration.reconcilePages
         return FunctionHandler(handler: handler, configuration: configuration)
     }

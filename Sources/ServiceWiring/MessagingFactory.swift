@@ -12,3 +12,15 @@ public enum QueueFactory {
         try SQSQueue(url: url, region: region, environment: environment)
     }
 }
+
+/// The event bus a shell announces derivative sets on (`IMGFN_EVENT_BUS`, `--event-bus`).
+public enum EventBusFactory {
+    /// - Parameter endpoint: an EventBridge-compatible endpoint (`IMGFN_EVENTS_ENDPOINT`); nil
+    ///   for AWS.
+    /// - Throws: `.invalidOptions` for an empty name, a bad endpoint, or no credentials.
+    public static func make(
+        name: String, endpoint: String?, region: String?, environment: [String: String]
+    ) throws(ImgfnError) -> any EventSink {
+        try EventBridgeBus(name: name, endpoint: endpoint, region: region, environment: environment)
+    }
+}
