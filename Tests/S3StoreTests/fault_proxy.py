@@ -16,7 +16,8 @@ encoded path and query as sent; the first rule whose "match" is a substring of i
                                     only JSON-protocol calls of that operation (X-Amz-Target);
                                     answer with that JSON body
 
-"times" -1 means always. GET /__proxy/log returns the requests seen (method, path, headers,
+"times" -1 means always. "every": N applies a rule to every Nth request it matches (a steady
+rate of faults over a long run), e.g. {"match": "/", "every": 29, "status": 503, "code": "SlowDown"}. GET /__proxy/log returns the requests seen (method, path, headers,
 and the rule applied); POST /__proxy/reset clears rules and log. Exits when its parent does, so
 a crashed test run leaves no proxy behind.
 """
@@ -53,12 +54,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/__proxy/"):
             return self.control(body)
         with LOCK:
-            rule = next(
-                (r for r in RULES
-                 if r["match"] in self.path and r.get("method", self.command) == self.command
-                 and ("target" not in r or self.headers.get("X-Amz-Target", "").endswith("." + r["target"]))
-                 and r.get("times", -1) != 0),
-                None)
+            rule = None
+            for r in RULES:
+                if not (r["match"] in self.path and r.get("method", self.command) == self.command
+                        and ("target" not in r or self.headers.get("X-Amz-Target", "").endswith("." + r["target"]))
+                        and r.get("times", -1) != 0):
+                    continue
+                if "every" in r:
+                    r["seen"] = r.get("seen", 0) + 1
+                    if r["seen"] % r["every"] != 0:
+                        continue
+                rule = r
+                break
             if rule is not None and rule.get("times", -1) > 0:
                 rule["times"] -= 1
             LOG.append({
