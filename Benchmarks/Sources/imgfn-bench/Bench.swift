@@ -31,6 +31,7 @@ struct Bench {
             }
         }
         let shapes = try measureShapes()
+        let backfill = try measureBackfill()
         var function: [FunctionResult] = []
         for photo in photos where options.derivePhotos.contains(photo.id) {
             function.append(try measureFunction(photo))
@@ -48,7 +49,7 @@ struct Bench {
             started: started, mode: options.quick ? "quick" : "full", machine: machine, photos: photos,
             wholeProcess: comparisons, floors: floors, warm: warm, function: function, shapes: shapes,
             coldInit: coldInit,
-            ratios: [:], gate: [])
+            backfill: backfill, ratios: [:], gate: [])
         report.attachWarmFloorRatios()
         return report
     }
@@ -66,6 +67,8 @@ struct Bench {
                 patched.coldInit = try measureColdInit()
             case .shapes:
                 patched.shapes = try measureShapes()
+            case .backfill:
+                patched.backfill = try measureBackfill()
             case .process("resize-320", let photo):
                 let (comparison, floor) = try measureResize(photo)
                 patched.wholeProcess.removeAll { $0.task == comparison.task && $0.photo == photo.id }
@@ -96,6 +99,7 @@ struct Bench {
     enum Unit {
         case coldInit
         case shapes
+        case backfill
         case process(task: String, photo: Photo)
         case function(photo: Photo)
         case warmResize(photo: Photo)
@@ -104,6 +108,7 @@ struct Bench {
             switch self {
             case .coldInit: "cold-init"
             case .shapes: "shapes"
+            case .backfill: "backfill"
             case .process(let task, let photo): "process.\(task).\(photo.id)"
             case .function(let photo): "function.derive-default.\(photo.id)"
             case .warmResize(let photo): "warm.resize-320.\(photo.id)"
@@ -115,6 +120,7 @@ struct Bench {
     static func unit(of key: String, photos: [Photo]) -> Unit? {
         if key.hasPrefix("cold-init.") { return .coldInit }
         if key.hasPrefix("shapes.") { return .shapes }
+        if key.hasPrefix("backfill.") { return .backfill }
         let parts = key.split(separator: ".", maxSplits: 2).map(String.init)
         guard parts.count == 3,
             let photo = photos.first(where: { parts[2].hasPrefix($0.id + ".") })
@@ -143,6 +149,12 @@ struct Bench {
         return try Shapes.measure(
             imgfn: tools.imgfn, launcher: tools.launcher, root: options.root, rounds: options.deriveRounds,
             scratch: scratch)
+    }
+
+    private func measureBackfill() throws -> BackfillResult {
+        try BackfillBench.measure(
+            imgfn: tools.imgfn, launcher: tools.launcher, root: options.root, objects: options.backfillObjects,
+            scratch: scratch + "/backfill")
     }
 
     private func measureResize(_ photo: Photo) throws -> (ProcessComparison, Floor?) {

@@ -24,6 +24,7 @@ enum Report {
         blocks += warmSection(report)
         blocks += functionSection(report)
         blocks += shapesSection(report)
+        blocks += backfillSection(report)
         blocks += coldInitSection(report)
         blocks += gateSection(report)
         return blocks.joined(separator: "\n\n") + "\n"
@@ -243,6 +244,35 @@ enum Report {
             table(
                 ["input", "what", "files", "left out", "median", "p90", "peak RSS", "÷ upright"], rightAligned: 2...,
                 rows: cells),
+        ]
+    }
+
+    /// `imgfn backfill` beside a shell loop of `imgfn invoke`, and what a settled bucket costs.
+    private static func backfillSection(_ report: BenchReport) -> [String] {
+        guard let backfill = report.backfill else { return [] }
+        let requests = backfill.upToDateRequestsPer1000.sorted { $0.key < $1.key }
+            .map { "\($0.key) \(fixed($0.value, 0))" }.joined(separator: ", ")
+        return [
+            "### Backfill (moto on loopback, \(backfill.objects) objects of 19 KB, one 320 px JPEG each)",
+            "`imgfn backfill` lists the bucket and derives the stale sources in one process, sources in parallel; "
+                + "the peer is what people script without it: a shell loop of `imgfn invoke`, one process per object, "
+                + "on a second bucket of the same objects. Both go through the fault proxy (no faults) that counts "
+                + "requests.",
+            table(
+                ["", "wall", "objects/s", "÷ loop"], rightAligned: 1...,
+                rows: [
+                    [
+                        "imgfn backfill", "\(fixed(backfill.oursSeconds, 2)) s",
+                        fixed(backfill.oursObjectsPerSecond, 1),
+                        ratio(backfill.oursOverLoop),
+                    ],
+                    [
+                        "loop of imgfn invoke", "\(fixed(backfill.loopSeconds, 2)) s",
+                        fixed(backfill.loopObjectsPerSecond, 1), "–",
+                    ],
+                ]),
+            "A backfill of the settled bucket, per 1 000 objects: \(fixed(backfill.upToDateTotalPer1000, 0)) requests "
+                + "(\(requests)): a listing page per 1 000 and a HEAD per source, no GET of an object and no write.",
         ]
     }
 

@@ -22,6 +22,8 @@ struct BenchReport: Codable {
     var shapes: [ShapeResult] = []
     /// The `bootstrap` from exec to its first `/next`, and to its first response.
     var coldInit: [ColdInitResult]
+    /// `imgfn backfill` against a shell loop of `imgfn invoke` (nil in older reports).
+    var backfill: BackfillResult? = nil
     /// The figures the gate compares with `Benchmarks/baseline.json`, by key.
     var ratios: [String: Double]
     var gate: [GateCheck]
