@@ -1,3 +1,5 @@
+import ImgfnBase
+
 /// An AWS access key pair, with the session token that temporary credentials (STS, Lambda) carry.
 ///
 /// Its `description` and mirror never show the secret or the token, so a credentials value (or
@@ -42,5 +44,23 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, Cust
                 "accessKeyID": accessKeyID, "secretAccessKey": "<redacted>",
                 "sessionToken": sessionToken == nil ? "nil" : "<redacted>",
             ])
+    }
+}
+
+extension AWSCredentials {
+    /// `given`, else the environment's; a missing key pair is an error that says which
+    /// variables to set.
+    static func resolve(_ given: AWSCredentials?, environment: [String: String]) throws(ImgfnError) -> AWSCredentials {
+        guard let credentials = given ?? fromEnvironment(environment) else {
+            throw ImgfnError(
+                .invalidOptions, "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+        }
+        return credentials
+    }
+
+    /// `given`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`.
+    static func region(_ given: String?, environment: [String: String]) -> String {
+        given ?? [environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]].compactMap { $0 }.first { !$0.isEmpty }
+            ?? "us-east-1"
     }
 }

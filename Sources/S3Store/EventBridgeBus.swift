@@ -28,13 +28,8 @@ public struct EventBridgeBus: EventSink {
         environment: [String: String] = ProcessInfo.processInfo.environment, httpClient: HTTPClient = .shared
     ) throws(ImgfnError) {
         guard !name.isEmpty else { throw ImgfnError(.invalidOptions, "the event bus name is empty") }
-        guard let credentials = credentials ?? AWSCredentials.fromEnvironment(environment) else {
-            throw ImgfnError(
-                .invalidOptions, "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
-        }
-        let region =
-            region ?? [environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]]
-            .compactMap { $0 }.first { !$0.isEmpty } ?? "us-east-1"
+        let credentials = try AWSCredentials.resolve(credentials, environment: environment)
+        let region = AWSCredentials.region(region, environment: environment)
         let (scheme, host, port) = try AWSJSONClient.endpoint(
             of: endpoint ?? "https://events.\(region).amazonaws.com", what: "EventBridge endpoint")
         self.name = name

@@ -90,20 +90,5 @@ struct ListBucketResult: Equatable {
     }
 
     /// S3's `encoding-type=url`: `%XX` bytes, and `+` for a space (botocore reads it so too).
-    static func formDecoded(_ text: String) -> String? {
-        var bytes: [UInt8] = []
-        var rest = Array(text.utf8)[...]
-        while let byte = rest.popFirst() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard rest.count >= 2, let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16)
-                else { return nil }
-                bytes.append(value)
-                rest = rest.dropFirst(2)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
+    static func formDecoded(_ text: String) -> String? { KeyEncoding.decode(text, plusAsSpace: true) }
 }

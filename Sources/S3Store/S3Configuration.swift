@@ -68,13 +68,8 @@ public struct S3Configuration: Sendable {
         guard !bucket.isEmpty, !bucket.contains("/") else {
             throw ImgfnError(.invalidOptions, "S3 bucket name \"\(bucket)\" is empty or contains \"/\"")
         }
-        let region =
-            region ?? [environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]]
-            .compactMap { $0 }.first { !$0.isEmpty } ?? "us-east-1"
-        guard let credentials = credentials ?? AWSCredentials.fromEnvironment(environment) else {
-            throw ImgfnError(
-                .invalidOptions, "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
-        }
+        let region = AWSCredentials.region(region, environment: environment)
+        let credentials = try AWSCredentials.resolve(credentials, environment: environment)
         self.bucket = bucket
         self.region = region
         self.credentials = credentials

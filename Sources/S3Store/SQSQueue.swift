@@ -37,16 +37,11 @@ public struct SQSQueue: MessageQueue {
         guard let path = URL(string: url)?.path, path.split(separator: "/").count >= 2 else {
             throw ImgfnError(.invalidOptions, "SQS queue URL \"\(url)\" has no /ACCOUNT/NAME path")
         }
-        guard let credentials = credentials ?? AWSCredentials.fromEnvironment(environment) else {
-            throw ImgfnError(
-                .invalidOptions, "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
-        }
+        let credentials = try AWSCredentials.resolve(credentials, environment: environment)
         let labels = host.split(separator: ".")
         let fromHost =
             labels.count >= 4 && labels[0] == "sqs" && host.hasSuffix(".amazonaws.com") ? String(labels[1]) : nil
-        let region =
-            region ?? fromHost ?? [environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]]
-            .compactMap { $0 }.first { !$0.isEmpty } ?? "us-east-1"
+        let region = AWSCredentials.region(region ?? fromHost, environment: environment)
         self.url = url
         client = AWSJSONClient(
             scheme: scheme, host: host, port: port, region: region, service: "sqs", targetPrefix: "AmazonSQS",

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import ImagePipeline
+import ImgfnBase
 
 /// Sample events in the shapes AWS delivers (like `sam local generate-event`), for `imgfn
 /// events`, tests and local runs.

@@ -1,3 +1,5 @@
+import ImgfnBase
+
 /// S3 Batch Operations manifests (CSV): one line per object, `BUCKET,KEY` or
 /// `BUCKET,KEY,VERSION_ID`, the key URL-encoded as S3 Batch Operations requires (`%20` for a
 /// space, so no reader takes `+` for one).

@@ -1,5 +1,6 @@
-/// How object keys travel in events and manifests: S3 notifications form-encode them (space as
-/// `+`), S3 Batch Operations manifests and tasks percent-encode them (RFC 3986).
+/// How object keys travel in events, listings and manifests: S3 notifications and
+/// `encoding-type=url` listings form-encode them (space as `+`), S3 Batch Operations manifests
+/// and tasks percent-encode them (RFC 3986).
 public enum KeyEncoding {
     /// Every byte but the unreserved ones and `/` as `%XX`; a space as `+` when `spaceAsPlus`
     /// (form encoding), else as `%20`.
