@@ -104,10 +104,10 @@ struct FunctionConfiguration: Sendable {
         eventBus = value("IMGFN_EVENT_BUS")
         eventsEndpoint = value("IMGFN_EVENTS_ENDPOINT")
         if let pages = value("IMGFN_RECONCILE_PAGES") {
-            guard let count = Int(pages), (1...100).contains(count) else {
+            guard let count = Int(pages), (1...20).contains(count) else {
                 throw FunctionError(
                     .invalidConfiguration,
-                    "IMGFN_RECONCILE_PAGES: must be a whole number from 1 to 100, got \"\(pages)\"")
+                    "IMGFN_RECONCILE_PAGES: must be a whole number from 1 to 20, got \"\(pages)\"")
             }
             reconcilePages = count
         }

@@ -90,7 +90,11 @@ struct AWSJSONClient: Sendable {
         guard let decoded = try? JSONDecoder().decode(Body.self, from: Data(body)) else {
             return S3ErrorResponse(code: nil, message: nil)
         }
-        let code = decoded.type.map { type in type.split(separator: "#").last.map(String.init) ?? type }
+        // `namespace#Code`, sometimes `Code:http://…` (botocore strips both).
+        let code = decoded.type.map { type in
+            let name = type.split(separator: "#").last.map(String.init) ?? type
+            return name.split(separator: ":").first.map(String.init) ?? name
+        }
         return S3ErrorResponse(code: code, message: decoded.message ?? decoded.pascalMessage)
     }
 

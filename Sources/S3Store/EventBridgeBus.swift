@@ -72,8 +72,12 @@ public struct EventBridgeBus: EventSink {
             }
         }
         struct Response: Decodable {
+            var failedEntryCount: Int?
             var entries: [Result]?
-            enum CodingKeys: String, CodingKey { case entries = "Entries" }
+            enum CodingKeys: String, CodingKey {
+                case failedEntryCount = "FailedEntryCount"
+                case entries = "Entries"
+            }
         }
         let what = "PutEvents \(name)"
         var pending = events.map {
@@ -86,10 +90,19 @@ public struct EventBridgeBus: EventSink {
                 throw ImgfnError(.invalidOptions, "\(what): cannot encode the events: \(error)")
             }
             let answer = try await client.call("PutEvents", body: body, what: what)
-            let results = (try? JSONDecoder().decode(Response.self, from: Data(answer)))?.entries ?? []
+            guard let response = try? JSONDecoder().decode(Response.self, from: Data(answer)),
+                let results = response.entries, results.count == pending.count
+            else {
+                throw ImgfnError(.storeUnavailable, "\(what): an answer that does not say which events were put")
+            }
             // Entries answer in request order; a failed one carries an error code.
             let failed = zip(pending, results).filter { $0.1.errorCode != nil }
-            guard let first = failed.first?.1 else { return }
+            guard let first = failed.first?.1 else {
+                if (response.failedEntryCount ?? 0) > 0 {
+                    throw ImgfnError(.storeUnavailable, "\(what): \(response.failedEntryCount ?? 0) events not put")
+                }
+                return
+            }
             if first.errorCode == "ValidationException" || first.errorCode == "MalformedDetail" {
                 throw ImgfnError(.invalidOptions, "\(what): \(first.errorCode ?? ""): \(first.errorMessage ?? "")")
             }

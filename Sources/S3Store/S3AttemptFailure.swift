@@ -12,6 +12,8 @@ enum S3AttemptFailure: Error {
     static let retryableCodes: Set<String> = [
         "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling",
         "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+        // SQS answers these with HTTP 400
+        "RequestThrottled", "KmsThrottled", "AWS.SimpleQueueService.RequestThrottled",
     ]
     static let notFoundCodes: Set<String> = [
         "NoSuchKey", "NoSuchBucket", "NoSuchVersion",

@@ -95,15 +95,20 @@ struct BackfillCommand: AsyncParsableCommand {
         let queue = try enqueue.map { url in try storage.makeQueue(url: url, subject: "--enqueue") }
         let bucket = bucket
         let report = BackfillReport(json: json, dryRun: dryRun)
-        let csv = Mutex<[String]>([])
+        var csv: PartialFile?
+        if let batchManifest {
+            do throws(ImgfnError) { csv = try PartialFile(path: batchManifest) } catch {
+                throw ExitStatus.report(error, subject: batchManifest)
+            }
+        }
         let work: Backfill.Work
         if let queue {
             work = .handOff { stale throws(ImgfnError) in
                 try await queue.send(stale.map { WorkMessage.body(bucket: bucket, object: $0.object) })
             }
-        } else if batchManifest != nil {
-            work = .handOff { stale in
-                csv.withLock { $0 += stale.map { BatchManifest.line(bucket: bucket, key: $0.object.key) } }
+        } else if let csv {
+            work = .handOff { stale throws(ImgfnError) in
+                try csv.append(stale.map { BatchManifest.line(bucket: bucket, key: $0.object.key) + "\n" }.joined())
             }
         } else if dryRun {
             work = .handOff { _ in }
@@ -115,19 +120,16 @@ struct BackfillCommand: AsyncParsableCommand {
         let start = clock.now
         let tally: Backfill.Tally
         do {
-            tally = try await backfill.run(work) { report.progress($0) }.tally
+            tally = try await backfill.run(work, progress: { report.progress($0) }).tally
         } catch {
             report.finishProgress()
-            throw ExitStatus.report(error, subject: storage.store)
+            csv?.discard()
+            throw ExitStatus.report(
+                error, subject: error.code == .outputUnwritable ? batchManifest ?? "" : storage.store)
         }
         report.finishProgress()
-        if let batchManifest {
-            let lines = csv.withLock { $0 }
-            do {
-                try AtomicFile.write(Array(lines.map { $0 + "\n" }.joined().utf8), to: batchManifest)
-            } catch {
-                throw ExitStatus.report(error, subject: batchManifest)
-            }
+        if let csv, let batchManifest {
+            do { try csv.finish() } catch { throw ExitStatus.report(error, subject: batchManifest) }
         }
         let mode = queue != nil ? "enqueue" : batchManifest != nil ? "batch-manifest" : dryRun ? "dry-run" : "derive"
         report.printSummary(tally, mode: mode, seconds: (clock.now - start).milliseconds / 1000)
@@ -226,5 +228,45 @@ final class BackfillReport: Sendable {
         lines.append("failed         \(tally.failed)" + (tally.transient > 0 ? " (\(tally.transient) transient)" : ""))
         lines.append("time           \(Summary.fixed(seconds, 2)) s")
         print(lines.joined(separator: "\n"))
+    }
+}
+
+/// A file written a piece at a time beside its destination and renamed over it when finished,
+/// so the destination is whole or absent (the Batch Operations manifest of a run that may hold
+/// millions of keys, never all of them in memory).
+final class PartialFile: Sendable {
+    let path: String
+    let temporary: String
+    let fd: Int32
+
+    /// - Throws: `.outputUnwritable` when the file cannot be created.
+    init(path: String) throws(ImgfnError) {
+        self.path = path
+        temporary = path + ".imgfn-partial"
+        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ImgfnError(.outputUnwritable, "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func append(_ text: String) throws(ImgfnError) {
+        guard writeAll(fd, Array(text.utf8)) else {
+            throw ImgfnError(.outputUnwritable, "cannot write \(temporary): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Closes the file and puts it in place.
+    func finish() throws(ImgfnError) {
+        guard close(fd) == 0, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ImgfnError(.outputUnwritable, "cannot write \(path): \(reason)")
+        }
+    }
+
+    /// Closes and removes the unfinished file.
+    func discard() {
+        close(fd)
+        unlink(temporary)
     }
 }

@@ -63,7 +63,7 @@ import Testing
         #expect(sink.drain().map(\.detailType) == ["Derivatives Created"])
     }
 
-    @Test func aRemovalIsAnnouncedBeforeTheManifestGoes() async throws {
+    @Test func aRemovalIsAnnouncedBeforeAnythingGoes() async throws {
         let bucket = try Bucket(["uploads/a.jpg": "orientation/orientation-1.jpg"])
         let sink = CollectingSink()
         let handler = handler(bucket, sink: sink)
@@ -74,7 +74,8 @@ import Testing
         sink.failing.withLock { $0 = ImgfnError(.storeUnavailable, "bus down") }
         let failed = await handler.handle(try event(.s3Delete, "uploads/a.jpg"))
         #expect(failed.first?.isTransientFailure == true)
-        #expect(bucket.exists("derived/a/manifest.json"), "kept, so the retry knows what it announces")
+        #expect(
+            bucket.keys(under: "derived/a") == ["manifest.json", "w32.png", "w64.jpg", "w64.webp"], "the set is whole")
         sink.failing.withLock { $0 = nil }
         let retry = await handler.handle(try event(.s3Delete, "uploads/a.jpg"))
         #expect(retry.first?.outcome == .removed(files: 3, manifestKey: "derived/a/manifest.json"))
@@ -83,6 +84,17 @@ import Testing
         let detail = try detail(try #require(events.first))
         #expect(Set(detail.derivatives.map(\.key)) == ["derived/a/w64.jpg", "derived/a/w64.webp", "derived/a/w32.png"])
         #expect(!bucket.exists("derived/a/manifest.json"))
+    }
+
+    /// A bus that refuses (access denied, a bad name) is still only a transient failure: the
+    /// set is complete, and no failure record is written beside it.
+    @Test func aRefusingBusNeverWritesAFailureRecord() async throws {
+        let bucket = try Bucket(["uploads/a.jpg": "orientation/orientation-1.jpg"])
+        let sink = CollectingSink()
+        sink.failing.withLock { $0 = ImgfnError(.invalidOptions, "no such bus") }
+        let results = await handler(bucket, sink: sink).handle(try event(.sqs, "uploads/a.jpg"))
+        #expect(results.first?.isTransientFailure == true)
+        #expect(bucket.exists("derived/a/manifest.json") && !bucket.exists("derived/_failures/a.json"))
     }
 
     @Test func withoutABusNothingIsPublishedAndNothingFails() async throws {

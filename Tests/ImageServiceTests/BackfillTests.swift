@@ -138,6 +138,53 @@ import Testing
         #expect(settled.tally.upToDate == 1 && recorder.operations.withLock { $0 } == [])
     }
 
+    /// Replaced by bytes that cannot be decoded: the old set stays (the last good one), the
+    /// refusal is recorded, and from then on the source is refused before, not retried.
+    @Test func aSourceReplacedByABadFileIsRefusedOnceNotOnEveryRun() async throws {
+        let bucket = try Bucket(["uploads/a.jpg": "orientation/orientation-1.jpg"])
+        _ = try await backfill(bucket.store).run(.derive)
+        try FileManager.default.removeItem(atPath: "\(bucket.root)/uploads/a.jpg")
+        try FileManager.default.copyItem(
+            atPath: Fixtures.path("bad/truncated.jpg"), toPath: "\(bucket.root)/uploads/a.jpg")
+        let refused = try await backfill(bucket.store).run(.derive)
+        #expect(refused.tally.stale == ["other-source": 1] && refused.tally.failed == 1)
+        let recorder = RecordingStore(inner: bucket.store)
+        let settled = try await backfill(recorder).run(.derive)
+        #expect(settled.tally.failedBefore == 1 && settled.tally.staleTotal == 0)
+        #expect(recorder.operations.withLock { $0 } == [])
+    }
+
+    /// A source deleted while its manifest still lists replaced files takes those files too.
+    @Test func aRemovalTakesTheFilesAnUnfinishedReplacementLeft() async throws {
+        let bucket = try Bucket(["uploads/a.jpg": "orientation/orientation-1.jpg"])
+        _ = try await backfill(bucket.store).run(.derive)
+        let other = try Pipeline(
+            json: Array(#"{"derivatives": [{"name": "w48", "width": 48, "formats": ["jpeg"]}]}"#.utf8))
+        let failing = FaultyStore(
+            inner: bucket.store, failing: "derived/a/w32.png", with: ImgfnError(.storeUnavailable, "injected"))
+        _ = try await backfill(failing, pipeline: other).run(.derive)
+        #expect(bucket.exists("derived/a/w32.png"))
+        try FileManager.default.removeItem(atPath: "\(bucket.root)/uploads/a.jpg")
+        let store = bucket.store
+        let removal = await Handler(pipeline: other) { _ in store }.handle(
+            try EventDecoder.decode(
+                Array(EventSamples.make(.s3Delete, bucket: "photos", key: "uploads/a.jpg", size: 0).utf8)))
+        // (its own file and the three it had replaced, one of them still there)
+        #expect(removal.first?.outcome == .removed(files: 4, manifestKey: "derived/a/manifest.json"))
+        #expect(bucket.keys(under: "derived").isEmpty, "\(bucket.keys(under: "derived"))")
+    }
+
+    @Test func withoutAnOutputPrefixNoSourceCanBeRemoved() {
+        var output = HandlerTests.smallSet.config.output
+        output.prefix = ""
+        let guarded = RemovalGuard(output: output, sourceKey: "uploads/a.jpg", sourcePrefix: "uploads/")
+        #expect(!guarded.mayRemove("uploads/a.jpg") && !guarded.mayRemove("uploads/b.jpg"))
+        #expect(guarded.mayRemove("a/w64.jpg"))
+        output.prefix = "derived/"
+        let prefixed = RemovalGuard(output: output, sourceKey: "uploads/a.jpg", sourcePrefix: "uploads/")
+        #expect(prefixed.mayRemove("derived/a/w64.jpg") && !prefixed.mayRemove("elsewhere/a.jpg"))
+    }
+
     @Test func sourcesSharingOutputKeysKeepTheFirstAndRefuseTheOther() async throws {
         let bucket = try Bucket([
             "uploads/p.jpg": "orientation/orientation-1.jpg", "uploads/p.webp": "formats/photo.webp",

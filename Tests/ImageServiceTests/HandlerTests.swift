@@ -156,6 +156,8 @@ import Testing
         #expect(
             missing[0].outcome
                 == .failed(transient: false, code: .notFound, reason: "no object uploads/gone.jpg in photos"))
+        // (no record of a source that is not there: nothing would ever remove it)
+        #expect(!bucket.exists("derived/_failures/gone.json"))
         let down = FaultyStore(
             inner: bucket.store, failing: "uploads/a.jpg",
             with: ImgfnError(.storeUnavailable, "503 SlowDown after 4 attempts"))

@@ -132,6 +132,47 @@ import Testing
         #expect(reason.contains("is not the expected one"))
     }
 
+    /// SQS may deliver the next step before the step that sent it has written its state: that
+    /// step is retried, not dropped (dropping it would end the sweep).
+    @Test func aStepThatOvertakesItsStateIsRetried() async throws {
+        let bucket = try Bucket(Self.sources(5))
+        let queue = CollectingQueue()
+        let handler = handler(bucket, queue: queue, clock: Clock())
+        let start = await handler.handle(try EventDecoder.decode(Array(Self.start.utf8)))
+        guard case .reconciled(let sweep, _, _, _, _) = try #require(start.first).outcome else { return }
+        let early = ReconcileRequest(bucket: "photos", sweep: sweep, step: 2, continuation: "uploads/3.jpg")
+        let results = await handler.handle(try EventDecoder.decode(Array(EventSamples.sqs([early.json]).utf8)))
+        #expect(results.first?.isTransientFailure == true, "\(results)")
+        let later = ReconcileRequest(bucket: "photos", sweep: sweep, step: 3, continuation: "uploads/3.jpg")
+        let skipped = await handler.handle(try EventDecoder.decode(Array(EventSamples.sqs([later.json]).utf8)))
+        guard case .skipped = try #require(skipped.first).outcome else {
+            Issue.record("a step two ahead of the state must be dropped: \(skipped)")
+            return
+        }
+    }
+
+    @Test func aStepNearTheDeadlineStopsAfterItsFirstPage() async throws {
+        let bucket = try Bucket(Self.sources(5))
+        let queue = CollectingQueue()
+        var handler = handler(bucket, queue: queue, clock: Clock())
+        handler.reconcile.pagesPerStep = 3
+        // Time for the record to start, none after its first page.
+        let asked = Mutex(0)
+        let results = await handler.handle(
+            try EventDecoder.decode(Array(Self.start.utf8)),
+            shouldContinue: {
+                asked.withLock { count in
+                    defer { count += 1 }
+                    return count == 0
+                }
+            })
+        guard case .reconciled(_, 0, 2, 2, false) = try #require(results.first).outcome else {
+            Issue.record("\(results)")
+            return
+        }
+        #expect(try split(queue.drain()).steps.count == 1, "the rest goes to the next step")
+    }
+
     @Test func aReconcileWithoutAQueueOrWithAFailingOneSaysSo() async throws {
         let bucket = try Bucket(Self.sources(1))
         let none = await handler(bucket, queue: nil, clock: Clock()).handle(

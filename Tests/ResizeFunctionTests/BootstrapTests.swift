@@ -306,7 +306,8 @@ struct BootstrapTests {
                 h.server.enqueue(.init(requestId: id, payload: payload, traceId: trace))
                 let result = try await h.server.waitForResult(of: id)
                 finished.append(result.received)
-                // The server's S3 has no such object: a permanent failure, recorded, answered.
+                // The server's S3 has no such object: a permanent failure, answered (and not
+                // recorded: a record of a source that is not there would outlive it).
                 #expect(result.path.hasSuffix("/\(id)/response"))
                 let summary = try #require(result.json, "\(result.body)")
                 #expect(number(summary["failed"]) == 1)
@@ -315,7 +316,7 @@ struct BootstrapTests {
             let s3 = h.server.requests.filter { !$0.path.hasPrefix("/2018-06-01/") }
             #expect(s3.first?.method == .HEAD)
             #expect(s3.first?.path == "/photos/uploads/missing.jpg", "path-style for an IP endpoint")
-            #expect(s3.contains { $0.method == .PUT && $0.path == "/photos/derived/_failures/missing.json" })
+            #expect(!s3.contains { $0.method == .PUT }, "\(s3.map { "\($0.method) \($0.path)" })")
             for request in s3 {
                 let authorization = request.headers.first(name: "Authorization") ?? ""
                 #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "\(authorization)")

@@ -75,6 +75,7 @@ import Testing
         #expect(try json(result)["mode"] as? String == "batch-manifest")
         #expect((try json(result)["tally"] as? [String: Any])?["handedOff"] as? Int == 2)
         #expect(!FileManager.default.fileExists(atPath: "\(root)/derived"))
+        #expect(!FileManager.default.fileExists(atPath: csv + ".imgfn-partial"), "written beside, then renamed")
     }
 
     @Test(arguments: [

@@ -4,9 +4,9 @@ import ImgfnBase
 
 /// The events imgfn puts on the configured bus (`Handler.events`), for whatever comes next (a
 /// CDN purge, a search index, a notification): `Derivatives Created` after a manifest is
-/// written, `Derivatives Removed` when a source's set goes. Delivery is at least once: a
-/// failure to publish fails the record transiently, and its retry (which finds the work done)
-/// publishes again.
+/// written, `Derivatives Removed` when a source's set is about to go (published before anything
+/// is deleted). Delivery is at least once: a failure to publish fails the record transiently,
+/// and its retry (which finds the work done, or the set still whole) publishes again.
 public enum DerivativeEvents {
     public static let created = "Derivatives Created"
     public static let removed = "Derivatives Removed"
@@ -66,16 +66,16 @@ public enum DerivativeEvents {
 }
 
 extension Handler {
-    /// Publishes `event` when a bus is configured; a failure is the record's transient failure
-    /// (the derivatives stay: the retry finds them and publishes again).
+    /// Publishes `event` when a bus is configured. Any failure is the record's transient
+    /// failure, never a permanent one: the derivatives are fine (no failure record is written
+    /// beside them), and the retry finds them and publishes again; one that never passes ends
+    /// in the dead-letter queue with the reason.
     func announce(_ event: @autoclosure () -> PublishedEvent) async throws(ImgfnError) {
         guard let events else { return }
         do {
             try await events.publish([event()])
         } catch {
-            throw ImgfnError(
-                error.code == .invalidOptions ? .invalidOptions : .storeUnavailable,
-                "the work is done, but its event was not published: \(error.message)")
+            throw ImgfnError(.storeUnavailable, "the work is done, but its event was not published: \(error.message)")
         }
     }
 }

@@ -13,7 +13,11 @@ extension Handler {
     /// `staleAfter` is skipped; a step that is not the one the state expects (a duplicated
     /// message, a step of an abandoned sweep) is skipped. A step that fails transiently is
     /// retried by SQS; its stale sources may then be sent twice, which costs a skipped record.
-    public func handle(_ request: ReconcileRequest) async -> RecordResult {
+    /// `shouldContinue` (the invocation's deadline) is asked after each page: a step that runs
+    /// short of time ends early and hands the rest to the next step.
+    public func handle(_ request: ReconcileRequest, shouldContinue: @Sendable () -> Bool = { true }) async
+        -> RecordResult
+    {
         func result(_ outcome: RecordResult.Outcome) -> RecordResult {
             RecordResult(messageId: nil, bucket: request.bucket, key: nil, outcome: outcome, metrics: .init())
         }
@@ -42,6 +46,13 @@ extension Handler {
                     sweep: UUID().uuidString.lowercased(), step: 0, running: true, started: now, updated: now,
                     configHash: pipeline.configHash)
             } else {
+                if let stored, stored.running, stored.sweep == request.sweep, stored.step == request.step - 1 {
+                    // Sent by a step that has not written its state yet: come back later.
+                    return result(
+                        .failed(
+                            transient: true, code: .storeUnavailable,
+                            reason: "step \(request.step) of sweep \(stored.sweep) came before its state; retried"))
+                }
                 guard let stored, stored.running, stored.sweep == request.sweep, stored.step == request.step else {
                     let expected = stored.map {
                         "sweep \($0.sweep) \($0.running ? "expects step \($0.step)" : "is done")"
@@ -59,7 +70,8 @@ extension Handler {
             let (tally, next) = try await backfill.run(
                 .handOff { stale throws(ImgfnError) in
                     try await queue.send(stale.map { WorkMessage.body(bucket: bucket, object: $0.object) })
-                }, startingAfter: request.continuation, maxPages: reconcile.pagesPerStep)
+                }, startingAfter: request.continuation, maxPages: reconcile.pagesPerStep, shouldContinue: shouldContinue
+            )
             state.listed += tally.listed
             state.stale += tally.staleTotal
             state.enqueued += tally.handedOff

@@ -53,14 +53,16 @@ extension Handler {
                 return result(
                     .skipped(reason: "\(keys.manifestKey) names version \(named), not the removed version \(removed)"))
             }
-            let removable = RemovalGuard(output: config.output, sourceKey: object.key)
-            let files = manifest.derivatives.map(\.key).filter(removable.mayRemove)
-            try await output.deleteAll(files)
-            // Before the manifest goes, so a failure to publish is retried with it still there.
+            let removable = RemovalGuard(
+                output: config.output, sourceKey: object.key, sourcePrefix: config.source.prefix)
+            // Its files, and those of a replaced set it had not finished removing.
+            let files = (manifest.derivatives.map(\.key) + (manifest.replaced ?? [])).filter(removable.mayRemove)
+            // Announced before anything goes: a failure to publish is retried with the set whole.
             try await announce(
                 DerivativeEvents.removed(
                     output: config.output.bucket ?? object.bucket, object: object, manifestKey: keys.manifestKey,
                     files: files))
+            try await output.deleteAll(files)
             try await output.delete(keys.manifestKey)
             try await output.delete(keys.failureKey)
             metrics.storeMilliseconds = (clock.now - start).milliseconds

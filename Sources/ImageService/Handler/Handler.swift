@@ -64,7 +64,7 @@ public struct Handler: Sendable {
                 result.messageId = record.messageId
                 results.append(result)
             case .reconcile(let request):
-                var result = await handle(request)
+                var result = await handle(request, shouldContinue: shouldContinue)
                 result.messageId = record.messageId
                 results.append(result)
             case .skipped(let reason):
@@ -144,7 +144,7 @@ public struct Handler: Sendable {
                 }
                 // An earlier try wrote the set but did not finish removing the one it replaced.
                 let finished = try await previous.finishRemovingReplaced(
-                    in: output, key: keys.manifestKey, output: config.output)
+                    in: output, key: keys.manifestKey, config: config)
                 try await announce(
                     DerivativeEvents.created(
                         bucket: object.bucket, output: outputBucket, manifestKey: keys.manifestKey, manifest: finished))
@@ -184,7 +184,9 @@ public struct Handler: Sendable {
                     removed: previous.map { removable(keys: $0.keysNotListed(in: manifest), source: object.key) } ?? 0))
         } catch {
             let transient = error.code.isTransient
-            if !transient {
+            // A record of a source that is not there (deleted before its event was handled)
+            // would outlive it: nothing removes it.
+            if !transient && error.code != .notFound {
                 var failed = object
                 (failed.etag, failed.versionId) = described
                 await recordFailure(error, object: failed, key: keys.failureKey, in: output)
@@ -212,7 +214,8 @@ public struct Handler: Sendable {
 
     /// How many of `keys` the removal guard lets go (what a replaced set removed).
     func removable(keys: [String], source: String) -> Int {
-        let guarded = RemovalGuard(output: pipeline.config.output, sourceKey: source)
+        let config = pipeline.config
+        let guarded = RemovalGuard(output: config.output, sourceKey: source, sourcePrefix: config.source.prefix)
         return keys.filter(guarded.mayRemove).count
     }
 

@@ -85,12 +85,13 @@ public struct Backfill: Sendable {
         case page(Tally)
     }
 
-    /// Runs from the start of the listing (or after `continuation`) until the end or after
-    /// `maxPages` pages; returns the tally and where the next run would start (nil at the end).
+    /// Runs from the start of the listing (or after `continuation`) until the end, after
+    /// `maxPages` pages, or when `shouldContinue` (asked after each page) says stop; returns the tally and where the next run would start (nil at the end).
     /// - Throws: when listing fails (after the store's retries) or the hand-off throws;
     ///   per-source problems are results.
     public func run(
         _ work: Work, startingAfter continuation: String? = nil, maxPages: Int? = nil,
+        shouldContinue: @Sendable () -> Bool = { true },
         progress: @escaping @Sendable (Progress) async -> Void = { _ in }
     ) async throws(ImgfnError) -> (tally: Tally, continuation: String?) {
         let config = handler.pipeline.config
@@ -148,7 +149,7 @@ public struct Backfill: Sendable {
                 }
             }
             await progress(.page(tally))
-        } while next != nil && (maxPages.map { pages < $0 } ?? true)
+        } while next != nil && (maxPages.map { pages < $0 } ?? true) && shouldContinue()
         return (tally, next)
     }
 

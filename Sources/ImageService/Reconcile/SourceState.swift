@@ -28,7 +28,7 @@ public enum Staleness: String, Sendable, Codable, CaseIterable {
 }
 
 /// Compares listed sources with their manifests and failure records, by HEAD only: one
-/// request per source (two when there is no manifest), no GET, no write.
+/// request per current source (two when the manifest is missing or stale), no GET, no write.
 ///
 /// What a HEAD reads is the metadata every manifest and failure record carries
 /// (`config-hash`, `source-etag`, and `cleanup: pending` while a replaced set's files are
@@ -49,18 +49,24 @@ public struct SourceComparer: Sendable {
         let config = pipeline.config
         let keys = OutputKeys(sourceKey: object.key, sourcePrefix: config.source.prefix, output: config.output)
         let manifest = try await output.head(keys.manifestKey)
+        var staleness = Staleness.missing
         if let metadata = manifest?.attributes.metadata, metadata["source-key"] == object.key {
-            guard metadata["config-hash"] == pipeline.configHash else { return .stale(.otherConfiguration) }
-            guard describes(object, metadata) else { return .stale(.otherSource) }
-            return metadata["cleanup"] == "pending" ? .stale(.cleanupPending) : .current
+            if metadata["config-hash"] != pipeline.configHash {
+                staleness = .otherConfiguration
+            } else if !describes(object, metadata) {
+                staleness = .otherSource
+            } else {
+                return metadata["cleanup"] == "pending" ? .stale(.cleanupPending) : .current
+            }
+        } else if manifest != nil {
+            // One of another source sharing the keys (which refuses this one).
+            staleness = .otherSource
         }
-        // No manifest, or one of another source sharing the keys (which refuses this one).
-        guard let failure = try await output.head(keys.failureKey) else {
-            return .stale(manifest == nil ? .missing : .otherSource)
-        }
+        // The current bytes may have been refused since (an older set stays until they pass).
+        guard let failure = try await output.head(keys.failureKey) else { return .stale(staleness) }
         let metadata = failure.attributes.metadata
-        return metadata["config-hash"] == pipeline.configHash && describes(object, metadata)
-            ? .failedBefore : .stale(.outdatedFailure)
+        if metadata["config-hash"] == pipeline.configHash && describes(object, metadata) { return .failedBefore }
+        return .stale(manifest == nil ? .outdatedFailure : staleness)
     }
 
     /// Whether `metadata` (of a manifest or failure record) names `object`'s key and ETag.

@@ -46,7 +46,7 @@ extension DerivativeSet {
                 width: source.orientedWidth, height: source.orientedHeight),
             configHash: pipeline.configHash, placeholder: placeholder, dominantColour: dominantColour,
             derivatives: derivatives, omitted: omitted.isEmpty ? nil : omitted)
-        let removable = RemovalGuard(output: config.output, sourceKey: sourceKey)
+        let removable = RemovalGuard(output: config.output, sourceKey: sourceKey, sourcePrefix: config.source.prefix)
         let leftovers = previous?.keysNotListed(in: manifest).filter(removable.mayRemove) ?? []
         if !leftovers.isEmpty {
             // Written first with the files to remove, so a removal that fails or is cut short
@@ -55,8 +55,7 @@ extension DerivativeSet {
         }
         try await manifest.write(to: store, key: keys.manifestKey)
         if !leftovers.isEmpty {
-            manifest = try await manifest.finishRemovingReplaced(
-                in: store, key: keys.manifestKey, output: config.output)
+            manifest = try await manifest.finishRemovingReplaced(in: store, key: keys.manifestKey, config: config)
         }
         return manifest
     }
@@ -94,10 +93,10 @@ extension Manifest {
     /// manifest again without them; returns that manifest. Does nothing without `replaced`.
     /// A failure leaves the manifest as it was, so the next try removes what is left.
     public func finishRemovingReplaced(
-        in store: some BlobStore, key: String, output: OutputConfig
+        in store: some BlobStore, key: String, config: PipelineConfig
     ) async throws(ImgfnError) -> Manifest {
         guard let replaced, !replaced.isEmpty else { return self }
-        let removable = RemovalGuard(output: output, sourceKey: source.key)
+        let removable = RemovalGuard(output: config.output, sourceKey: source.key, sourcePrefix: config.source.prefix)
         try await store.deleteAll(replaced.filter(removable.mayRemove))
         var finished = self
         finished.replaced = nil

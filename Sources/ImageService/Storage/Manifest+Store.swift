@@ -53,14 +53,23 @@ extension Manifest {
 public struct RemovalGuard: Sendable {
     public let output: OutputConfig
     public let sourceKey: String
+    /// The configuration's `source.prefix`.
+    public let sourcePrefix: String
 
-    public init(output: OutputConfig, sourceKey: String) {
+    public init(output: OutputConfig, sourceKey: String, sourcePrefix: String) {
         self.output = output
         self.sourceKey = sourceKey
+        self.sourcePrefix = sourcePrefix
     }
 
+    /// Also never a key under the source prefix when derivatives share the sources' bucket
+    /// and have no prefix of their own (a damaged manifest must not name another upload).
     public func mayRemove(_ key: String) -> Bool {
-        key != sourceKey && (output.prefix.isEmpty || key.hasPrefix(output.prefix))
+        guard key != sourceKey else { return false }
+        if output.prefix.isEmpty {
+            return output.bucket != nil || sourcePrefix.isEmpty || !key.hasPrefix(sourcePrefix)
+        }
+        return key.hasPrefix(output.prefix)
     }
 }
 
