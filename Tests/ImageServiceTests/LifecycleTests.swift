@@ -55,6 +55,17 @@ import Testing
         #expect(again.map(\.outcome) == [.removed(files: 0, manifestKey: nil)])
     }
 
+    /// Uploaded and deleted at once: the removal ran while the upload was being derived and
+    /// found nothing; the upload's handler sees the source gone after writing, and takes the
+    /// set away again.
+    @Test func anUploadDeletedWhileItWasDerivedLeavesNothing() async throws {
+        let bucket = try Bucket(["uploads/a.jpg": "orientation/orientation-1.jpg"])
+        let store = DeletingOnManifestStore(inner: bucket.store, deleting: "uploads/a.jpg")
+        let results = await handler(store).handle(try event(.s3Put, "uploads/a.jpg"))
+        #expect(results.map(\.outcome) == [.removed(files: 3, manifestKey: "derived/a/manifest.json")])
+        #expect(bucket.keys(under: "derived").isEmpty, "\(bucket.keys(under: "derived"))")
+    }
+
     @Test func aRemovalOfASourceThatIsStillThereRemovesNothing() async throws {
         // An older version was deleted, or the source was uploaded again after the delete.
         let bucket = try Bucket(["uploads/a.jpg": "photos/storm.jpg"])

@@ -117,3 +117,35 @@ final class CollectingSink: EventSink {
         }
     }
 }
+
+/// Deletes `key` from the store the first time a manifest is written: a source removed while
+/// its upload was being derived.
+final class DeletingOnManifestStore<Inner: BlobStore>: BlobStore {
+    let inner: Inner
+    let key: String
+    let done = Mutex(false)
+    init(inner: Inner, deleting key: String) {
+        self.inner = inner
+        self.key = key
+    }
+
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
+        try await inner.get(key, maxBytes: maxBytes)
+    }
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? { try await inner.head(key) }
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
+        try await inner.put(key, bytes: bytes, attributes: attributes)
+        if key.hasSuffix("manifest.json"),
+            done.withLock({ done in
+                defer { done = true }
+                return !done
+            })
+        {
+            try await inner.delete(self.key)
+        }
+    }
+    func delete(_ key: String) async throws(ImgfnError) { try await inner.delete(key) }
+    func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage {
+        try await inner.list(prefix: prefix, continuation: continuation, limit: limit)
+    }
+}

@@ -12,7 +12,8 @@ import ImgfnBase
 /// For each `ObjectCreated`: filter (source prefix and suffixes; never our own outputs) →
 /// size check from the event → HEAD the source (a `derived-by: imgfn` object is skipped) →
 /// skip if a manifest for the same source version and configuration exists → GET → derive
-/// (one decode) → PUT every file, manifest last → remove the files of the manifest it replaced
+/// (one decode) → PUT every file, manifest last → HEAD the source again (deleted meanwhile: the
+/// set goes again) → remove the files of the manifest it replaced
 /// (another configuration) that it no longer lists, and a failure record of an earlier try. A
 /// current manifest whose replaced files are not all removed yet (`Manifest.replaced`) has
 /// that removal finished.
@@ -168,6 +169,17 @@ public struct Handler: Sendable {
             let manifest = try await set.store(
                 in: output, sourceKey: object.key, etag: fetchedInfo.etag ?? head.etag,
                 versionId: fetchedInfo.versionId ?? object.versionId, pipeline: pipeline, replacing: previous)
+            // Deleted while it was derived (an upload removed at once): its removal may have found
+            // no manifest yet and removed nothing, so the set just written goes again.
+            if try await source.head(object.key) == nil {
+                let guarded = RemovalGuard(
+                    output: config.output, sourceKey: object.key, sourcePrefix: config.source.prefix)
+                let files = manifest.derivatives.map(\.key).filter(guarded.mayRemove)
+                try await output.deleteAll(files)
+                try await output.delete(keys.manifestKey)
+                metrics.storeMilliseconds = (clock.now - storeStart).milliseconds
+                return result(.removed(files: files.count, manifestKey: keys.manifestKey))
+            }
             // An earlier try's failure record no longer holds (S3 answers a delete of a missing
             // key with success, and does not charge for it). Best effort: the set is complete,
             // and a stale record next to a current manifest is not taken for a failure.
