@@ -48,14 +48,27 @@ struct S3TestServers: Sendable {
         try JSONDecoder().decode([ProxyLogEntry].self, from: Data(try await proxyControl("log")))
     }
 
+    /// How many requests the proxy has seen since the last `setProxyRules`: in all, faulted,
+    /// and by method (a long run's whole log is too large to fetch).
+    func proxyCounts() async throws -> ProxyCounts {
+        try JSONDecoder().decode(ProxyCounts.self, from: Data(try await proxyControl("counts")))
+    }
+
     private func proxyControl(_ command: String, body: [UInt8] = []) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: "\(proxyEndpoint)/__proxy/\(command)")
-        request.method = command == "log" ? .GET : .POST
+        request.method = command == "log" || command == "counts" ? .GET : .POST
         request.body = .bytes(body)
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let buffer = try await response.body.collect(upTo: 16 << 20)
         return Array(buffer.readableBytesView)
     }
+}
+
+/// `fault_proxy.py`'s counts of the requests it has seen.
+struct ProxyCounts: Decodable, Sendable {
+    var total: Int
+    var faulted: Int
+    var methods: [String: Int]
 }
 
 /// One request as `fault_proxy.py` logged it.

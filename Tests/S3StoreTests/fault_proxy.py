@@ -18,7 +18,7 @@ encoded path and query as sent; the first rule whose "match" is a substring of i
 
 "times" -1 means always. "every": N applies a rule to every Nth request it matches (a steady
 rate of faults over a long run), e.g. {"match": "/", "every": 29, "status": 503, "code": "SlowDown"}. GET /__proxy/log returns the requests seen (method, path, headers,
-and the rule applied); POST /__proxy/reset clears rules and log. Exits when its parent does, so
+and the rule applied), GET /__proxy/counts only how many (total, faulted, by method); POST /__proxy/reset clears rules and log. Exits when its parent does, so
 a crashed test run leaves no proxy behind.
 """
 import argparse
@@ -142,6 +142,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 reply = {"ok": True}
             elif self.path == "/__proxy/log":
                 reply = LOG
+            elif self.path == "/__proxy/counts":
+                # A long run's log is too large to fetch: its counts.
+                methods = {}
+                for entry in LOG:
+                    methods[entry["method"]] = methods.get(entry["method"], 0) + 1
+                reply = {"total": len(LOG), "faulted": sum(1 for entry in LOG if entry["rule"]), "methods": methods}
             else:
                 reply = {"error": "unknown control path"}
             payload = json.dumps(reply).encode()
