@@ -132,7 +132,7 @@ struct BackfillCommand: AsyncParsableCommand {
             do { try csv.finish() } catch { throw ExitStatus.report(error, subject: batchManifest) }
         }
         let mode = queue != nil ? "enqueue" : batchManifest != nil ? "batch-manifest" : dryRun ? "dry-run" : "derive"
-        report.printSummary(tally, mode: mode, seconds: (clock.now - start).milliseconds / 1000)
+        report.printSummary(tally, mode: mode, seconds: (clock.now - start).seconds)
         if tally.transient > 0 { throw ExitCode(ExitStatus.temporaryFailure) }
         if tally.failed > 0 { throw ExitCode(ExitStatus.badImage) }
     }

@@ -26,6 +26,19 @@ import Testing
         Backfill(handler: Handler(pipeline: pipeline) { _ in store }, bucket: "photos", jobs: jobs, pageSize: pageSize)
     }
 
+    /// Another configuration than `HandlerTests.smallSet`: one 48 px JPEG.
+    static let w48 = try! Pipeline(
+        json: Array(#"{"derivatives": [{"name": "w48", "width": 48, "formats": ["jpeg"]}]}"#.utf8))
+
+    /// Derives `uploads/a.jpg` of `bucket`, then again under `w48` with the removal of the
+    /// replaced `w32.png` failing: the new set is complete, the old files not all gone.
+    func replaceWithACutRemoval(_ bucket: Bucket) async throws -> (tally: Backfill.Tally, continuation: String?) {
+        _ = try await backfill(bucket.store).run(.derive)
+        let failing = FaultyStore(
+            inner: bucket.store, failing: "derived/a/w32.png", with: ImgfnError(.storeUnavailable, "injected"))
+        return try await backfill(failing, pipeline: Self.w48).run(.derive)
+    }
+
     @Test func aFirstRunDerivesEverySourceAndASecondOnlyReads() async throws {
         let bucket = try Bucket(Self.sources)
         let recorder = RecordingStore(inner: bucket.store)
@@ -81,8 +94,7 @@ import Testing
         #expect(handOff.tally.handedOff == 3 && handOff.tally.upToDate == 1)
 
         // Another configuration: every source is stale, and deriving removes the old sizes.
-        let other = try Pipeline(
-            json: Array(#"{"derivatives": [{"name": "w48", "width": 48, "formats": ["jpeg"]}]}"#.utf8))
+        let other = Self.w48
         let run = try await backfill(bucket.store, pipeline: other).run(.derive)
         // (the configuration is compared first)
         #expect(run.tally.stale == ["other-configuration": 2, "missing": 1, "outdated-failure": 1])
@@ -95,12 +107,8 @@ import Testing
 
     @Test func aRemovalOfReplacedFilesThatFailsIsFinishedByTheNextRun() async throws {
         let bucket = try Bucket(["uploads/a.jpg": "orientation/orientation-1.jpg"])
-        _ = try await backfill(bucket.store).run(.derive)
-        let other = try Pipeline(
-            json: Array(#"{"derivatives": [{"name": "w48", "width": 48, "formats": ["jpeg"]}]}"#.utf8))
-        let failing = FaultyStore(
-            inner: bucket.store, failing: "derived/a/w32.png", with: ImgfnError(.storeUnavailable, "injected"))
-        let cut = try await backfill(failing, pipeline: other).run(.derive)
+        let other = Self.w48
+        let cut = try await replaceWithACutRemoval(bucket)
         #expect(cut.tally.failed == 1 && cut.tally.transient == 1)
         // The new set is complete and its manifest says what is left to remove.
         let manifest = try #require(try await Manifest.read(from: bucket.store, key: "derived/a/manifest.json"))
@@ -157,12 +165,8 @@ import Testing
     /// A source deleted while its manifest still lists replaced files takes those files too.
     @Test func aRemovalTakesTheFilesAnUnfinishedReplacementLeft() async throws {
         let bucket = try Bucket(["uploads/a.jpg": "orientation/orientation-1.jpg"])
-        _ = try await backfill(bucket.store).run(.derive)
-        let other = try Pipeline(
-            json: Array(#"{"derivatives": [{"name": "w48", "width": 48, "formats": ["jpeg"]}]}"#.utf8))
-        let failing = FaultyStore(
-            inner: bucket.store, failing: "derived/a/w32.png", with: ImgfnError(.storeUnavailable, "injected"))
-        _ = try await backfill(failing, pipeline: other).run(.derive)
+        let other = Self.w48
+        _ = try await replaceWithACutRemoval(bucket)
         #expect(bucket.exists("derived/a/w32.png"))
         try FileManager.default.removeItem(atPath: "\(bucket.root)/uploads/a.jpg")
         let store = bucket.store
