@@ -111,4 +111,11 @@ bits += [0] * (-len(bits) % 8)
 packed = bytes(sum(b << k for k, b in enumerate(bits[i:i + 8])) for i in range(0, len(bits), 8))
 open("bad/bomb.jxl", "wb").write(b"\xff\x0a" + packed + bytes(16))
 PY
+# Quality-metric pairs (Tests/ImagePipelineTests/QualityScoreTests): a reference and two
+# distortions of it, all PNG so that every reader sees the same pixels.
+mkdir -p quality
+vips thumbnail photos/storm.jpg quality/reference.png 400
+vips jpegsave quality/reference.png "$tmp/q35.jpg" --Q 35
+vips copy "$tmp/q35.jpg" quality/jpeg-q35.png
+vips gaussblur quality/reference.png quality/blurred.png 1.0
 echo "fixtures written"

@@ -13,7 +13,7 @@ struct Imgfn: AsyncParsableCommand {
         abstract: "Make web-ready image derivatives with libvips.",
         discussion: ExitStatus.helpText,
         version: version,
-        subcommands: [Resize.self, Derive.self, Invoke.self, BackfillCommand.self, Events.self, Info.self]
+        subcommands: [Resize.self, Derive.self, Invoke.self, BackfillCommand.self, Events.self, Info.self, Score.self]
     )
 
     /// The environment is read here, once, and handed down (libvips' settings); then the
