@@ -169,8 +169,8 @@ struct Derive: AsyncParsableCommand {
             let manifest = try await set.store(
                 in: store, sourceKey: source.key, pipeline: pipeline, replacing: previous)
             return InputResult(
-                path: source.path, bytesIn: bytesIn, files: manifest.derivatives.count,
-                bytesOut: manifest.derivatives.reduce(0) { $0 + $1.bytes },
+                path: source.path, bytesIn: bytesIn, files: manifest.fileKeys.count,
+                bytesOut: manifest.storedBytes,
                 manifestKey: keys.manifestKey,
                 omitted: set.omitted.map(\.summary), error: nil)
         } catch {

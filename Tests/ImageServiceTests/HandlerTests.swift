@@ -76,6 +76,45 @@ import Testing
         )
     }
 
+    /// An 800-px upload under 640/1280/2048 widths: 1280 and 2048 are both the 800-px image,
+    /// so the 2048 JPEG is the 1280 one (listed twice, stored once); its AVIF, which w1280
+    /// lacks, is made from those same pixels.
+    @Test func aSizeTheSourceCannotFillRepeatsNoFile() async throws {
+        let pipeline = try Pipeline(
+            json: Array(
+                #"""
+                {"derivatives": [{"name": "w640", "width": 640, "formats": ["jpeg", "webp"]},
+                                 {"name": "w1280", "width": 1280, "formats": ["jpeg", "webp"]},
+                                 {"name": "w2048", "width": 2048, "formats": ["jpeg", "avif"]}]}
+                """#.utf8))
+        let bucket = try Bucket(["uploads/a.jpg": "formats/exif-gps.jpg"])
+        let results = await handler(bucket, pipeline: pipeline).handle(try event("uploads/a.jpg"))
+        #expect(results[0].outcome == .ok(files: 5, manifestKey: "derived/a/manifest.json"))
+        #expect(
+            bucket.keys(under: "derived/a") == [
+                "manifest.json", "w1280.jpg", "w1280.webp", "w2048.avif", "w640.jpg", "w640.webp",
+            ])
+        let manifest = try JSONDecoder().decode(
+            Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(bucket.root)/derived/a/manifest.json")))
+        #expect(
+            manifest.derivatives.map { "\($0.name).\($0.format.fileExtension)" } == [
+                "w640.jpg", "w640.webp", "w1280.jpg", "w1280.webp", "w2048.jpg", "w2048.avif",
+            ])
+        let repeated = try #require(manifest.derivatives.first { $0.name == "w2048" && $0.format == .jpeg })
+        #expect(repeated.sameAs == "w1280" && repeated.key == "derived/a/w1280.jpg" && repeated.width == 800)
+        #expect(manifest.derivatives.filter { $0.sameAs != nil }.count == 1)
+        let avif = try #require(manifest.derivatives.first { $0.format == .avif })
+        #expect(avif.sameAs == nil && avif.width == 800 && avif.key == "derived/a/w2048.avif")
+        #expect(results[0].metrics.bytesOut == manifest.storedBytes)
+
+        // Removing the upload removes each file once.
+        try FileManager.default.removeItem(atPath: "\(bucket.root)/uploads/a.jpg")
+        let removal = await handler(bucket, pipeline: pipeline).handle(
+            try event("uploads/a.jpg", shape: .s3Delete))
+        #expect(removal[0].outcome == .removed(files: 5, manifestKey: "derived/a/manifest.json"))
+        #expect(bucket.keys(under: "derived/a") == [])
+    }
+
     @Test func aChangedConfigurationDerivesAgain() async throws {
         let bucket = try Bucket(["uploads/a.jpg": "photos/storm.jpg"])
         _ = await handler(bucket).handle(try event("uploads/a.jpg"))

@@ -6,6 +6,16 @@ public struct DerivativeSet: Sendable {
         /// The derivative's name (`w320`).
         public var name: String
         public var image: EncodedImage
+        /// The earlier derivative whose file this is, when the two have the same pixels (the
+        /// source is no larger than either: a 1000-px upload makes one 1000-px file for
+        /// `w1280` and `w2048`). Stored once, listed under both names.
+        public var sameAs: String?
+
+        public init(name: String, image: EncodedImage, sameAs: String? = nil) {
+            self.name = name
+            self.image = image
+            self.sameAs = sameAs
+        }
     }
 
     /// A file of the configuration that was not made, and why (its size is over its format's

@@ -25,6 +25,7 @@ extension Pipeline {
         let (info, _) = try ImageDecoder.open(source, limits: config.source.limits)
         let derivatives = config.derivatives
         var images: [VipsImage] = []
+        var unscaledTwin: [Int?] = []
         let placeholder: String
         let dominant: String
         do {
@@ -36,11 +37,16 @@ extension Pipeline {
             }
             let shrink = { (scale: Double) in ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)) }
             let sharedShrink = shrink(scales.max() ?? 1)
+            unscaledTwin = Self.unscaledTwins(derivatives, scales: scales)
             let base = try ImageDecoder.decodeShrunk(source, info: info, scale: Swift.min(scales.max() ?? 1, 1))
             decoded = clock.now
             _ = consume source  // the decode is in memory: nothing reads the encoded bytes again
             let shrinksOnLoad = info.format == .jpeg || info.format == .webp
             for (i, (derivative, steps)) in zip(derivatives, self.steps).enumerated() {
+                if let earlier = unscaledTwin[i] {
+                    images.append(images[earlier])  // the same pixels: no second resize
+                    continue
+                }
                 // When the shared decode was itself shrunk on load (its pixels rounded to 8 bits
                 // by the decoder) and thumbnail would shrink this derivative more deeply (e.g.
                 // 120 px from 1920: 1/8 against 1/4 for a 200-px sibling), the resize runs in
@@ -59,12 +65,22 @@ extension Pipeline {
         struct Task { let derivative: Int, format: OutputFormat, cost: Int }
         var tasks: [Task] = []
         var omitted: [DerivativeSet.Omission] = []
+        // A file that would repeat an earlier derivative's (same pixels, format and settings)
+        // is not encoded again: it is that file (`sameAs`).
+        var repeats: [(derivative: Int, format: OutputFormat, of: Int)] = []
         for (i, derivative) in derivatives.enumerated() {
             let (width, height) = (images[i].width, images[i].height)
             for format in derivative.formats {
                 if let reason = format.sizeRefusal(width: width, height: height) {
                     omitted.append(
                         .init(name: derivative.name, format: format, width: width, height: height, reason: reason))
+                    continue
+                }
+                if let twin = unscaledTwin[i], derivatives[twin].formats.contains(format),
+                    config.encodeOptions(for: derivatives[twin], format: format)
+                        == config.encodeOptions(for: derivative, format: format)
+                {
+                    repeats.append((i, format, twin))
                     continue
                 }
                 let cost = width * height * (format == .avif ? 20 : format == .webp ? 3 : 1)
@@ -101,13 +117,25 @@ extension Pipeline {
         }
         if workers == 1 { run() } else { DispatchQueue.concurrentPerform(iterations: workers) { _ in run() } }
         let encoded = results.withLock { $0 }
-        var files: [DerivativeSet.File] = []
+        var made: [Int: [OutputFormat: EncodedImage]] = [:]
         for (i, task) in tasks.enumerated() {
             switch encoded[i] {
-            case .success(let image)?:
-                files.append(DerivativeSet.File(name: derivatives[task.derivative].name, image: image))
+            case .success(let image)?: made[task.derivative, default: [:]][task.format] = image
             case .failure(let error)?: throw error
             case nil: throw ImgfnError(.encodeFailed, "\(derivatives[task.derivative].name) was not encoded")
+            }
+        }
+        var files: [DerivativeSet.File] = []
+        for (i, derivative) in derivatives.enumerated() {
+            for format in derivative.formats {
+                if let image = made[i]?[format] {
+                    files.append(DerivativeSet.File(name: derivative.name, image: image))
+                } else if let twin = repeats.first(where: { $0.derivative == i && $0.format == format })?.of,
+                    let image = made[twin]?[format]
+                {
+                    files.append(
+                        DerivativeSet.File(name: derivative.name, image: image, sameAs: derivatives[twin].name))
+                }
             }
         }
         let end = clock.now
@@ -131,6 +159,25 @@ extension Pipeline {
             }
         }
         return try result.get()
+    }
+
+    /// For each derivative, the first earlier one whose pixels it repeats, or nil: both leave
+    /// the source at its own size (never enlarged, not cropped or padded: `inside`, or one
+    /// dimension given) and apply the same steps with the same background. A 1000-px-wide
+    /// upload is then one 1000-px image for every width from 1000 up.
+    static func unscaledTwins(_ derivatives: [DerivativeSpec], scales: [Double]) -> [Int?] {
+        func unscaled(_ i: Int) -> Bool {
+            let resize = derivatives[i].resize
+            return scales[i] >= 1 && !resize.enlarge
+                && (resize.fit == .inside || resize.width == nil || resize.height == nil)
+        }
+        return derivatives.indices.map { j in
+            guard unscaled(j) else { return nil }
+            return (0..<j).first { i in
+                unscaled(i) && derivatives[i].steps == derivatives[j].steps
+                    && derivatives[i].resize.background == derivatives[j].resize.background
+            }
+        }
     }
 
     /// One derivative's pixels: resized from the shared decode, steps applied, in memory.

@@ -56,7 +56,7 @@ extension Handler {
             let removable = RemovalGuard(
                 output: config.output, sourceKey: object.key, sourcePrefix: config.source.prefix)
             // Its files, and those of a replaced set it had not finished removing.
-            let files = (manifest.derivatives.map(\.key) + (manifest.replaced ?? [])).filter(removable.mayRemove)
+            let files = (manifest.fileKeys + (manifest.replaced ?? [])).filter(removable.mayRemove)
             // Announced before anything goes: a failure to publish is retried with the set whole.
             try await announce(
                 DerivativeEvents.removed(

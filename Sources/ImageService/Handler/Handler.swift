@@ -133,7 +133,7 @@ public struct Handler: Sendable {
                             DerivativeEvents.created(
                                 bucket: object.bucket, output: outputBucket, manifestKey: keys.manifestKey,
                                 manifest: previous))
-                        return result(.ok(files: previous.derivatives.count, manifestKey: keys.manifestKey))
+                        return result(.ok(files: previous.fileKeys.count, manifestKey: keys.manifestKey))
                     }
                     // Published again: an earlier try may have written the set and failed to.
                     try await announce(
@@ -151,7 +151,7 @@ public struct Handler: Sendable {
                         bucket: object.bucket, output: outputBucket, manifestKey: keys.manifestKey, manifest: finished))
                 return result(
                     .ok(
-                        files: previous.derivatives.count, manifestKey: keys.manifestKey,
+                        files: previous.fileKeys.count, manifestKey: keys.manifestKey,
                         removed: removable(keys: leftovers, source: object.key)))
             }
             let fetched = try await source.get(object.key, maxBytes: config.source.limits.maxBytes)
@@ -174,7 +174,7 @@ public struct Handler: Sendable {
             if try await source.head(object.key) == nil {
                 let guarded = RemovalGuard(
                     output: config.output, sourceKey: object.key, sourcePrefix: config.source.prefix)
-                let files = manifest.derivatives.map(\.key).filter(guarded.mayRemove)
+                let files = manifest.fileKeys.filter(guarded.mayRemove)
                 try await output.deleteAll(files)
                 try await output.delete(keys.manifestKey)
                 metrics.storeMilliseconds = (clock.now - storeStart).milliseconds
@@ -188,10 +188,10 @@ public struct Handler: Sendable {
             try await announce(
                 DerivativeEvents.created(
                     bucket: object.bucket, output: outputBucket, manifestKey: keys.manifestKey, manifest: manifest))
-            metrics.bytesOut = manifest.derivatives.reduce(0) { $0 + $1.bytes }
+            metrics.bytesOut = manifest.storedBytes
             return result(
                 .ok(
-                    files: manifest.derivatives.count, manifestKey: keys.manifestKey,
+                    files: manifest.fileKeys.count, manifestKey: keys.manifestKey,
                     omitted: set.omitted.map(\.summary),
                     removed: previous.map { removable(keys: $0.keysNotListed(in: manifest), source: object.key) } ?? 0))
         } catch {

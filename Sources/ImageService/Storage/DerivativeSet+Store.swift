@@ -29,6 +29,16 @@ extension DerivativeSet {
         var derivatives: [Manifest.Derivative] = []
         for file in files {
             let image = file.image
+            if let twin = file.sameAs,
+                let stored = derivatives.first(where: { $0.name == twin && $0.format == image.format })
+            {
+                // The same pixels as an earlier derivative's file: listed again, stored once.
+                var entry = stored
+                entry.name = file.name
+                entry.sameAs = twin
+                derivatives.append(entry)
+                continue
+            }
             let key = keys.key(name: file.name, format: image.format, width: image.width, height: image.height)
             try await store.put(
                 key, bytes: image.bytes,

@@ -44,6 +44,15 @@ extension Manifest {
         var seen = Set(newer.derivatives.map(\.key))
         return (derivatives.map(\.key) + (replaced ?? [])).filter { seen.insert($0).inserted }
     }
+
+    /// The files this manifest lists, each once (a derivative `sameAs` another lists its file).
+    public var fileKeys: [String] {
+        var seen: Set<String> = []
+        return derivatives.map(\.key).filter { seen.insert($0).inserted }
+    }
+
+    /// The bytes of the files it lists, each file once.
+    public var storedBytes: Int { derivatives.filter { $0.sameAs == nil }.reduce(0) { $0 + $1.bytes } }
 }
 
 /// Which keys a set's lifecycle may remove: only derivative keys, never a source.

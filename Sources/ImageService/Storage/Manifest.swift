@@ -24,6 +24,9 @@ public struct Manifest: Sendable, Equatable, Codable {
         public var height: Int
         public var bytes: Int
         public var contentType: String
+        /// When this derivative's file is another derivative's (the source is no larger than
+        /// either, so their pixels are the same): that derivative's name. `key` is its file.
+        public var sameAs: String?
     }
 
     public var version = 1
