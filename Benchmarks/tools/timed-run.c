@@ -1,4 +1,5 @@
-/* timed-run: runs a command and prints "<wall ns> <peak RSS KiB> <exit status>" on stdout.
+/* timed-run: runs a command and prints "<wall ns> <peak RSS KiB> <exit status> <CPU ns>" on stdout
+ * (CPU: user + system time of the command and its children).
  *
  * The harness measures every whole-process run through this small launcher rather than
  * spawning the command itself: Linux charges the spawning process's peak RSS to a child's
@@ -40,6 +41,8 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &end);
     long long ns = (long long)(end.tv_sec - start.tv_sec) * 1000000000LL + (end.tv_nsec - start.tv_nsec);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    printf("%lld %ld %d\n", ns, usage.ru_maxrss, code);
+    long long cpu = ((long long)usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000LL
+        + ((long long)usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000LL;
+    printf("%lld %ld %d %lld\n", ns, usage.ru_maxrss, code, cpu);
     return 0;
 }

@@ -50,13 +50,13 @@ struct Resize: ParsableCommand {
         name: [.short, .long], help: "Output format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: OutputFormat?
 
-    @Option(name: [.short, .long], help: "Quality 1…100 (defaults: JPEG 80, WebP 80, AVIF 50; PNG is lossless).")
+    @Option(name: [.short, .long], help: "Quality 1…100 (defaults: JPEG 80, WebP 76, AVIF 54; PNG is lossless).")
     var quality: Int?
 
     @Flag(help: "Progressive JPEG / interlaced PNG.")
     var progressive = false
 
-    @Option(help: "Encoder effort: WebP 0…6, AVIF 0…9 (default 4). Higher is smaller and slower.")
+    @Option(help: "Encoder effort: WebP 0…6 (default 2), AVIF 0…9 (default 0). Higher is smaller and slower.")
     var effort: Int?
 
     @Flag(name: .customLong("keep-metadata"), help: "Keep EXIF/XMP/ICC metadata (stripped by default).")

@@ -42,8 +42,15 @@ import Testing
             in: recorder, sourceKey: "albums/2024/progressive.jpg", etag: "\"abc\"", pipeline: pipeline)
         let keys = recorder.keys.withLock { $0 }
         #expect(keys.last == "derived/albums/2024/progressive/manifest.json")
-        #expect(keys.count == 11)
+        // 1200 px wide: w2048 is the w1280 image, so its three files are w1280's (listed, not stored again).
+        #expect(keys.count == 8)
+        #expect(manifest.derivatives.count == 10)
         #expect(manifest.derivatives.map(\.key).contains("derived/albums/2024/progressive/w640.webp"))
+        #expect(
+            manifest.derivatives.filter { $0.name == "w2048" }.map(\.key) == [
+                "derived/albums/2024/progressive/w1280.jpg", "derived/albums/2024/progressive/w1280.webp",
+                "derived/albums/2024/progressive/w1280.avif",
+            ])
         let source = manifest.source
         #expect(
             source.key == "albums/2024/progressive.jpg" && source.bytes == set.source.bytes && source.etag == "\"abc\"")

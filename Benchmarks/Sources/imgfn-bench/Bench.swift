@@ -30,6 +30,7 @@ struct Bench {
                 comparisons.append(try measureDerive(set, photo))
             }
         }
+        let quality = try measureQuality()
         let shapes = try measureShapes()
         let backfill = try measureBackfill()
         var function: [FunctionResult] = []
@@ -49,7 +50,7 @@ struct Bench {
             started: started, mode: options.quick ? "quick" : "full", machine: machine, photos: photos,
             wholeProcess: comparisons, floors: floors, warm: warm, function: function, shapes: shapes,
             coldInit: coldInit,
-            backfill: backfill, ratios: [:], gate: [])
+            backfill: backfill, quality: quality, ratios: [:], gate: [])
         report.attachWarmFloorRatios()
         return report
     }
@@ -160,6 +161,12 @@ struct Bench {
     private func measureResize(_ photo: Photo) throws -> (ProcessComparison, Floor?) {
         log("whole process, resize-320: \(photo.id), \(options.resizeRounds) rounds")
         return try wholeProcess.resize320(photo, root: options.root, rounds: options.resizeRounds)
+    }
+
+    private func measureQuality() throws -> QualityResult {
+        try QualityBench.measure(
+            photos: photos.filter { options.qualityPhotos.contains($0.id) }, root: options.root, tools: tools,
+            scratch: scratch, rounds: options.qualityRounds)
     }
 
     private func measureDerive(_ set: WholeProcess.DerivativeSetTask, _ photo: Photo) throws -> ProcessComparison {

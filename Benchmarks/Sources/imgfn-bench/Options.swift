@@ -55,6 +55,9 @@ struct Options {
     /// Rounds and iterations: the quick run stays within a few minutes on 2 cores.
     var resizeRounds: Int { quick ? 5 : 15 }
     var deriveRounds: Int { quick ? 3 : 7 }
+    /// The photos of the quality-and-cost section (a 12+ MP and a 24 MP photo in a full run).
+    var qualityPhotos: [String] { quick ? ["24mp-baseline"] : ["13mp-progressive", "24mp-baseline"] }
+    var qualityRounds: Int { quick ? 3 : 5 }
     var warmResizeIterations: Int { quick ? 30 : 200 }
     var warmDeriveIterations: Int { quick ? 4 : 15 }
     var coldInitRuns: Int { quick ? 20 : 40 }

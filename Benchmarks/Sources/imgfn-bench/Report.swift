@@ -23,6 +23,7 @@ enum Report {
         blocks += floorSection(report)
         blocks += warmSection(report)
         blocks += functionSection(report)
+        blocks += qualitySection(report)
         blocks += shapesSection(report)
         blocks += backfillSection(report)
         blocks += coldInitSection(report)
@@ -274,6 +275,63 @@ enum Report {
             "A backfill of the settled bucket, per 1 000 objects: \(fixed(backfill.upToDateTotalPer1000, 0)) requests "
                 + "(\(requests)): a listing page per 1 000 and a HEAD per source, no GET of an object and no write.",
         ]
+    }
+
+    /// SSIMULACRA2 per file, CPU-seconds per set, bytes at equal score.
+    private static func qualitySection(_ report: BenchReport) -> [String] {
+        guard let quality = report.quality, !quality.files.isEmpty else { return [] }
+        var blocks = [
+            "### Quality and cost of the default set",
+            "Every file scored with SSIMULACRA2 (`imgfn score`, against the source resized in float: 90 is visually "
+                + "lossless, 70 high quality); vipsthumbnail makes the same files with the same encoder settings "
+                + "(one process per file). CPU-seconds are user + system of the whole processes, medians over the rounds.",
+        ]
+        for photo in Set(quality.files.map(\.photo)).sorted() {
+            let files = quality.files.filter { $0.photo == photo }
+            var rows: [[String]] = []
+            for mine in files where mine.tool == "imgfn" {
+                let theirs = files.first {
+                    $0.tool == "vipsthumbnail" && $0.width == mine.width && $0.format == mine.format
+                }
+                rows.append([
+                    "\(mine.width) \(mine.format)", "\(mine.bytes)", fixed(mine.score, 1),
+                    theirs.map { "\($0.bytes)" } ?? "–", theirs.map { fixed($0.score, 1) } ?? "–",
+                ])
+            }
+            blocks.append("**\(photo)**")
+            blocks.append(
+                table(
+                    ["file", "imgfn bytes", "imgfn score", "vipsthumbnail bytes", "vipsthumbnail score"],
+                    rightAligned: 1..., rows: rows))
+        }
+        blocks.append(
+            table(
+                ["photo", "tool", "CPU-seconds per set", "wall ms", "peak RSS", "imgfn ÷ vipsthumbnail CPU"],
+                rightAligned: 2...,
+                rows: quality.sets.map { set in
+                    [
+                        set.photo, set.tool, fixed(set.cpuSeconds, 2), fixed(set.wallMs, 0),
+                        "\(fixed(set.peakRSSMiB, 0)) MiB",
+                        set.tool == "imgfn" ? quality.cpuOursOverPeer[set.photo].map(ratio) ?? "–" : "–",
+                    ]
+                }))
+        if !quality.equalScore.isEmpty {
+            blocks.append(
+                "Bytes at equal score: our file against vipsthumbnail's at qualities "
+                    + QualityBench.curveQualities.map(String.init).joined(separator: "/")
+                    + " (its WebP at its default effort 4), interpolated to our score.")
+            blocks.append(
+                table(
+                    ["photo", "file", "imgfn bytes", "score", "vipsthumbnail bytes at that score", "ratio"],
+                    rightAligned: 2...,
+                    rows: quality.equalScore.map {
+                        [
+                            $0.photo, "\($0.width) \($0.format)", "\($0.oursBytes)", fixed($0.oursScore, 1),
+                            fixed($0.peerBytes, 0), ratio($0.oursOverPeer),
+                        ]
+                    }))
+        }
+        return blocks
     }
 
     /// Process start-up of the Lambda `bootstrap` variants and the C floor.

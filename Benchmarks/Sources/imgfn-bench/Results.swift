@@ -24,6 +24,8 @@ struct BenchReport: Codable {
     var coldInit: [ColdInitResult]
     /// `imgfn backfill` against a shell loop of `imgfn invoke` (nil in older reports).
     var backfill: BackfillResult? = nil
+    /// SSIMULACRA2 and CPU-seconds of the default set, ours and vipsthumbnail (nil in older reports).
+    var quality: QualityResult? = nil
     /// The figures the gate compares with `Benchmarks/baseline.json`, by key.
     var ratios: [String: Double]
     var gate: [GateCheck]

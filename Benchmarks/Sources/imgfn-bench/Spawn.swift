@@ -47,10 +47,11 @@ enum Spawn {
         return String(text.suffix(4000))
     }
 
-    /// Runs `argv` to completion under `launcher` (`timed-run`): its wall time and its own peak
-    /// RSS. `stdout` receives the command's standard output. Throws when it exits non-zero.
+    /// Runs `argv` to completion under `launcher` (`timed-run`): its wall time, its own peak
+    /// RSS and its CPU time (user + system). `stdout` receives the command's standard output.
+    /// Throws when it exits non-zero.
     static func timed(_ argv: [String], launcher: String, stdout: String = "/dev/null") throws -> (
-        ms: Double, rssMiB: Double
+        ms: Double, rssMiB: Double, cpuMs: Double
     ) {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw BenchError("pipe: \(String(cString: strerror(errno)))") }
@@ -79,12 +80,13 @@ enum Spawn {
         close(pipe[0])
         wait(pid)
         let fields = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isWhitespace)
-        guard fields.count == 3, let ns = Double(fields[0]), let kib = Double(fields[1]), let code = Int(fields[2])
+        guard fields.count == 4, let ns = Double(fields[0]), let kib = Double(fields[1]), let code = Int(fields[2]),
+            let cpu = Double(fields[3])
         else {
             throw BenchError("timed-run gave no result for: \(argv.joined(separator: " "))")
         }
         guard code == 0 else { throw BenchError("exit \(code): \(argv.joined(separator: " "))") }
-        return (ns / 1e6, kib / 1024)
+        return (ns / 1e6, kib / 1024, cpu / 1e6)
     }
 
     private static func spawn(

@@ -33,8 +33,9 @@ struct WholeProcess {
         var config: String?
         var outputs: [(width: Int, suffix: String)]
 
-        static let jpeg = "jpg[Q=80,interlace,strip]", webp = "webp[Q=75,effort=4,strip]",
-            avif = "avif[Q=50,effort=4,strip]"
+        /// Our default encoder settings (`EncodeSettings.defaults`), so that both sides do the same work.
+        static let jpeg = "jpg[Q=80,interlace,strip]", webp = "webp[Q=76,effort=2,strip]",
+            avif = "avif[Q=54,effort=0,strip]"
 
         /// `PipelineConfig.default`: 320/640/1280/2048 in JPEG and WebP, AVIF for the large two.
         static let defaultSet = DerivativeSetTask(

@@ -167,8 +167,10 @@ public struct EncodeSettings: Sendable, Equatable, Codable {
     /// progressive JPEG (smaller at large sizes, rendering early on a page).
     public static let defaults: [OutputFormat: EncodeSettings] = [
         .jpeg: EncodeSettings(quality: EncodeOptions.defaultQuality(for: .jpeg), progressive: true),
-        .webp: EncodeSettings(quality: EncodeOptions.defaultQuality(for: .webp), effort: EncodeOptions.defaultEffort),
-        .avif: EncodeSettings(quality: EncodeOptions.defaultQuality(for: .avif), effort: EncodeOptions.defaultEffort),
+        .webp: EncodeSettings(
+            quality: EncodeOptions.defaultQuality(for: .webp), effort: EncodeOptions.defaultEffort(for: .webp)),
+        .avif: EncodeSettings(
+            quality: EncodeOptions.defaultQuality(for: .avif), effort: EncodeOptions.defaultEffort(for: .avif)),
         .png: EncodeSettings(compression: EncodeOptions().compression),
     ]
 }

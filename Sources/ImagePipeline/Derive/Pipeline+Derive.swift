@@ -25,7 +25,7 @@ extension Pipeline {
         let (info, _) = try ImageDecoder.open(source, limits: config.source.limits)
         let derivatives = config.derivatives
         var images: [VipsImage] = []
-        var unscaledTwin: [Int?] = []
+        var unscaledTwins: [[Int]] = []
         let placeholder: String
         let dominant: String
         do {
@@ -37,13 +37,13 @@ extension Pipeline {
             }
             let shrink = { (scale: Double) in ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)) }
             let sharedShrink = shrink(scales.max() ?? 1)
-            unscaledTwin = Self.unscaledTwins(derivatives, scales: scales)
+            unscaledTwins = Self.unscaledTwins(derivatives, scales: scales)
             let base = try ImageDecoder.decodeShrunk(source, info: info, scale: Swift.min(scales.max() ?? 1, 1))
             decoded = clock.now
             _ = consume source  // the decode is in memory: nothing reads the encoded bytes again
             let shrinksOnLoad = info.format == .jpeg || info.format == .webp
             for (i, (derivative, steps)) in zip(derivatives, self.steps).enumerated() {
-                if let earlier = unscaledTwin[i] {
+                if let earlier = unscaledTwins[i].first {
                     images.append(images[earlier])  // the same pixels: no second resize
                     continue
                 }
@@ -76,14 +76,15 @@ extension Pipeline {
                         .init(name: derivative.name, format: format, width: width, height: height, reason: reason))
                     continue
                 }
-                if let twin = unscaledTwin[i], derivatives[twin].formats.contains(format),
-                    config.encodeOptions(for: derivatives[twin], format: format)
-                        == config.encodeOptions(for: derivative, format: format)
-                {
+                let options = self.config.encodeOptions(for: derivative, format: format)
+                if let twin = unscaledTwins[i].first(where: {
+                    derivatives[$0].formats.contains(format)
+                        && self.config.encodeOptions(for: derivatives[$0], format: format) == options
+                }) {
                     repeats.append((i, format, twin))
                     continue
                 }
-                let cost = width * height * (format == .avif ? 20 : format == .webp ? 3 : 1)
+                let cost = width * height * (format == .avif ? 5 : format == .webp ? 2 : 1)  // at the default efforts
                 tasks.append(Task(derivative: i, format: format, cost: cost))
             }
         }
@@ -161,19 +162,20 @@ extension Pipeline {
         return try result.get()
     }
 
-    /// For each derivative, the first earlier one whose pixels it repeats, or nil: both leave
-    /// the source at its own size (never enlarged, not cropped or padded: `inside`, or one
+    /// For each derivative, the earlier ones whose pixels it repeats, in order: both leave the
+    /// source at its own size (never enlarged, not cropped or padded: `inside`, or one
     /// dimension given) and apply the same steps with the same background. A 1000-px-wide
-    /// upload is then one 1000-px image for every width from 1000 up.
-    static func unscaledTwins(_ derivatives: [DerivativeSpec], scales: [Double]) -> [Int?] {
+    /// upload is then one 1000-px image for every width from 1000 up, and each of its files
+    /// is made by the first derivative that has that format (with the same settings).
+    static func unscaledTwins(_ derivatives: [DerivativeSpec], scales: [Double]) -> [[Int]] {
         func unscaled(_ i: Int) -> Bool {
             let resize = derivatives[i].resize
             return scales[i] >= 1 && !resize.enlarge
                 && (resize.fit == .inside || resize.width == nil || resize.height == nil)
         }
         return derivatives.indices.map { j in
-            guard unscaled(j) else { return nil }
-            return (0..<j).first { i in
+            guard unscaled(j) else { return [] }
+            return (0..<j).filter { i in
                 unscaled(i) && derivatives[i].steps == derivatives[j].steps
                     && derivatives[i].resize.background == derivatives[j].resize.background
             }

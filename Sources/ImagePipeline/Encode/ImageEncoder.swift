@@ -48,12 +48,14 @@ enum ImageEncoder {
                 cv_pngsave_buffer(image.pointer, &buffer, &length, Int32(options.compression), progressive, strip)
             case .webp:
                 cv_webpsave_buffer(
-                    image.pointer, &buffer, &length, quality, Int32(options.effort ?? EncodeOptions.defaultEffort),
+                    image.pointer, &buffer, &length, quality,
+                    Int32(options.effort ?? EncodeOptions.defaultEffort(for: .webp)),
                     options.lossless ? 1 : 0,
                     strip)
             case .avif:
                 cv_heifsave_buffer(
-                    image.pointer, &buffer, &length, quality, Int32(options.effort ?? EncodeOptions.defaultEffort),
+                    image.pointer, &buffer, &length, quality,
+                    Int32(options.effort ?? EncodeOptions.defaultEffort(for: .avif)),
                     VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
                     strip, subsample)
             }
