@@ -65,6 +65,9 @@ struct FunctionConfiguration: Sendable {
     var functionName: String
     /// Where relative paths in an inline configuration resolve.
     var taskRoot: String?
+    /// Cores' worth of CPU the function gets: Lambda gives one vCPU per 1 769 MB of memory
+    /// (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`), up to the cores it sees; all cores without it.
+    var cpus = Double(ProcessInfo.processInfo.activeProcessorCount)
 
     /// Whether store faults are injected (debug builds with `IMGFN_TEST_*` set).
     var injectsFaults: Bool {
@@ -113,6 +116,9 @@ struct FunctionConfiguration: Sendable {
         }
         functionName = value("AWS_LAMBDA_FUNCTION_NAME") ?? "imgfn"
         taskRoot = value("LAMBDA_TASK_ROOT")
+        if let memory = value("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").flatMap(Double.init), memory > 0 {
+            cpus = min(cpus, memory / 1769)
+        }
         #if IMGFN_FAULT_INJECTION
             faults = try Self.parseFaults(
                 transientKeys: value("IMGFN_TEST_TRANSIENT_KEYS"), fetchDelay: value("IMGFN_TEST_FETCH_DELAY_MS"))

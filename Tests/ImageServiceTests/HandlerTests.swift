@@ -115,6 +115,24 @@ import Testing
         #expect(bucket.keys(under: "derived/a") == [])
     }
 
+    /// The invocation's time budget reaches the encoder, and the manifest says what it changed.
+    @Test func aLoweredEffortIsRecordedInTheManifest() async throws {
+        let pipeline = try Pipeline(
+            json: Array(
+                #"""
+                {"derivatives": [{"name": "big", "width": 1920, "formats": ["jpeg", "avif"]}],
+                 "encode": {"avif": {"effort": 6}}}
+                """#.utf8))
+        let bucket = try Bucket(["uploads/a.jpg": Fixtures.photo])
+        let results = await handler(bucket, pipeline: pipeline).handle(
+            try event("uploads/a.jpg"), budget: EncodeBudget(cpus: 1) { .seconds(1) })
+        #expect(results[0].outcome == .ok(files: 2, manifestKey: "derived/a/manifest.json"))
+        let manifest = try JSONDecoder().decode(
+            Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(bucket.root)/derived/a/manifest.json")))
+        #expect(manifest.derivatives.first { $0.format == .avif }?.effort.map { $0 < 6 } == true)
+        #expect(manifest.derivatives.first { $0.format == .jpeg }?.effort == nil)
+    }
+
     @Test func aChangedConfigurationDerivesAgain() async throws {
         let bucket = try Bucket(["uploads/a.jpg": "photos/storm.jpg"])
         _ = await handler(bucket).handle(try event("uploads/a.jpg"))

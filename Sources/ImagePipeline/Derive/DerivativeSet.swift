@@ -10,11 +10,15 @@ public struct DerivativeSet: Sendable {
         /// source is no larger than either: a 1000-px upload makes one 1000-px file for
         /// `w1280` and `w2048`). Stored once, listed under both names.
         public var sameAs: String?
+        /// The effort it was encoded at when the time budget (`EncodeBudget`) lowered the
+        /// configured one; nil when it was not lowered.
+        public var loweredEffort: Int?
 
-        public init(name: String, image: EncodedImage, sameAs: String? = nil) {
+        public init(name: String, image: EncodedImage, sameAs: String? = nil, loweredEffort: Int? = nil) {
             self.name = name
             self.image = image
             self.sameAs = sameAs
+            self.loweredEffort = loweredEffort
         }
     }
 

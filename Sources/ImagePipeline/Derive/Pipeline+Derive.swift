@@ -18,7 +18,13 @@ extension Pipeline {
     /// `source` is let go as soon as it is decoded: when the caller passes its last reference
     /// (`derive(consume bytes)`), the encoded bytes are freed before the derivatives are made.
     /// - Throws: `ImgfnError` for the first derivative that failed; nothing is stored.
-    public func derive(_ source: consuming SourceBytes, jobs: Int? = nil) throws(ImgfnError) -> DerivativeSet {
+    ///
+    /// With a `budget`, AVIF encodes that would not fit the time left are made at a lower effort
+    /// or left out (see `EncodeBudget`); each such file says so (`File.loweredEffort`, an
+    /// omission).
+    public func derive(
+        _ source: consuming SourceBytes, jobs: Int? = nil, budget: EncodeBudget? = nil
+    ) throws(ImgfnError) -> DerivativeSet {
         let clock = ContinuousClock()
         let start = clock.now
         var decoded = start
@@ -62,7 +68,10 @@ extension Pipeline {
 
         // A file its format cannot hold is left out with the reason, before any encoding: one
         // format's limit must not cost the upload every other derivative.
-        struct Task { let derivative: Int, format: OutputFormat, cost: Int }
+        struct Task {
+            let derivative: Int, format: OutputFormat, cost: Int
+            var effort: Int?  // when the budget lowered it
+        }
         var tasks: [Task] = []
         var omitted: [DerivativeSet.Omission] = []
         // A file that would repeat an earlier derivative's (same pixels, format and settings)
@@ -88,6 +97,57 @@ extension Pipeline {
                 tasks.append(Task(derivative: i, format: format, cost: cost))
             }
         }
+        let workers = Swift.max(1, Swift.min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, tasks.count))
+        if let budget {
+            // Lower AVIF efforts a step at a time, then leave the largest AVIF files out, until
+            // the estimate fits the time left.
+            let leftMs = Double(budget.timeLeft().milliseconds)
+            let parallel = Swift.max(0.1, Swift.min(budget.cpus, Double(workers)))
+            func effort(_ task: Task) -> Int {
+                task.effort ?? self.config.encodeOptions(for: derivatives[task.derivative], format: task.format).effort
+                    ?? EncodeOptions.defaultEffort(for: task.format)
+            }
+            func estimate() -> Double {
+                tasks.reduce(0.0) { total, task in
+                    total
+                        + EncodeBudget.estimateMilliseconds(
+                            pixels: images[task.derivative].width * images[task.derivative].height, format: task.format,
+                            effort: effort(task))
+                } / parallel
+            }
+            while estimate() > leftMs {
+                let avif = tasks.indices.filter { tasks[$0].format == .avif }
+                guard !avif.isEmpty else { break }
+                let highest = avif.map { effort(tasks[$0]) }.max() ?? 0
+                if highest > 0 {
+                    for i in avif where effort(tasks[i]) == highest { tasks[i].effort = highest - 1 }
+                    continue
+                }
+                let needed = estimate()
+                let largest = avif.max { tasks[$0].cost < tasks[$1].cost }!
+                let task = tasks.remove(at: largest)
+                let image = images[task.derivative]
+                omitted.append(
+                    .init(
+                        name: derivatives[task.derivative].name, format: .avif, width: image.width,
+                        height: image.height,
+                        reason:
+                            "left out to finish in time: the encodes needed ~\(Int(needed)) ms, \(Int(leftMs)) ms were left"
+                    ))
+            }
+            // A repeat of a file left out is left out too.
+            repeats.removeAll { repeated in
+                let made = tasks.contains { $0.derivative == repeated.of && $0.format == repeated.format }
+                if !made, let reason = omitted.last(where: { $0.format == repeated.format })?.reason {
+                    let image = images[repeated.derivative]
+                    omitted.append(
+                        .init(
+                            name: derivatives[repeated.derivative].name, format: repeated.format, width: image.width,
+                            height: image.height, reason: reason))
+                }
+                return !made
+            }
+        }
         let order = tasks.indices.sorted { tasks[$0].cost > tasks[$1].cost }
         let planned = tasks
         let results = Mutex<[Int: Result<EncodedImage, ImgfnError>]>([:])
@@ -97,14 +157,13 @@ extension Pipeline {
             let task = planned[taskIndex]
             let derivative = derivatives[task.derivative]
             let result = Result { () throws(ImgfnError) -> EncodedImage in
-                try ImageEncoder.encode(
-                    shared.value[task.derivative], as: task.format,
-                    config.encodeOptions(for: derivative, format: task.format),
-                    background: derivative.resize.background)
+                var options = config.encodeOptions(for: derivative, format: task.format)
+                if let effort = task.effort { options.effort = effort }
+                return try ImageEncoder.encode(
+                    shared.value[task.derivative], as: task.format, options, background: derivative.resize.background)
             }
             results.withLock { $0[taskIndex] = result }
         }
-        let workers = Swift.max(1, Swift.min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, tasks.count))
         let next = Mutex(0)
         let run = { @Sendable in
             while true {
@@ -119,7 +178,9 @@ extension Pipeline {
         if workers == 1 { run() } else { DispatchQueue.concurrentPerform(iterations: workers) { _ in run() } }
         let encoded = results.withLock { $0 }
         var made: [Int: [OutputFormat: EncodedImage]] = [:]
+        var lowered: [Int: [OutputFormat: Int]] = [:]
         for (i, task) in tasks.enumerated() {
+            if let effort = task.effort { lowered[task.derivative, default: [:]][task.format] = effort }
             switch encoded[i] {
             case .success(let image)?: made[task.derivative, default: [:]][task.format] = image
             case .failure(let error)?: throw error
@@ -130,12 +191,15 @@ extension Pipeline {
         for (i, derivative) in derivatives.enumerated() {
             for format in derivative.formats {
                 if let image = made[i]?[format] {
-                    files.append(DerivativeSet.File(name: derivative.name, image: image))
+                    files.append(
+                        DerivativeSet.File(name: derivative.name, image: image, loweredEffort: lowered[i]?[format]))
                 } else if let twin = repeats.first(where: { $0.derivative == i && $0.format == format })?.of,
                     let image = made[twin]?[format]
                 {
                     files.append(
-                        DerivativeSet.File(name: derivative.name, image: image, sameAs: derivatives[twin].name))
+                        DerivativeSet.File(
+                            name: derivative.name, image: image, sameAs: derivatives[twin].name,
+                            loweredEffort: lowered[twin]?[format]))
                 }
             }
         }
@@ -149,14 +213,16 @@ extension Pipeline {
     /// `derive` for async callers: the work (CPU-bound, and parallel inside) runs on a Dispatch
     /// thread, so no Swift-concurrency thread is blocked while it does. The caller's last
     /// reference to `source` is still the last one: it is freed once decoded.
-    public func derive(detaching source: consuming SourceBytes, jobs: Int? = nil) async throws(ImgfnError)
-        -> DerivativeSet
-    {
+    public func derive(
+        detaching source: consuming SourceBytes, jobs: Int? = nil, budget: EncodeBudget? = nil
+    ) async throws(ImgfnError) -> DerivativeSet {
         let handOver = HandOver(source)
         let result = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 continuation.resume(
-                    returning: Result { () throws(ImgfnError) in try self.derive(handOver.take(), jobs: jobs) })
+                    returning: Result { () throws(ImgfnError) in
+                        try self.derive(handOver.take(), jobs: jobs, budget: budget)
+                    })
             }
         }
         return try result.get()

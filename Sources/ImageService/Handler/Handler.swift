@@ -43,7 +43,11 @@ public struct Handler: Sendable {
 
     /// Handles every record of an event in order; `shouldContinue` is asked before each record
     /// (a Lambda deadline), and records not started are reported as transient failures.
-    public func handle(_ event: DecodedEvent, shouldContinue: @Sendable () -> Bool = { true }) async -> [RecordResult] {
+    ///
+    /// `budget` bounds each derivation's encodes by the time left (`EncodeBudget`).
+    public func handle(
+        _ event: DecodedEvent, shouldContinue: @Sendable () -> Bool = { true }, budget: EncodeBudget? = nil
+    ) async -> [RecordResult] {
         var results: [RecordResult] = []
         for record in event.records {
             guard shouldContinue() else {
@@ -57,7 +61,7 @@ public struct Handler: Sendable {
             }
             switch record.content {
             case .created(let object):
-                var result = await handle(object)
+                var result = await handle(object, budget: budget)
                 result.messageId = record.messageId
                 results.append(result)
             case .removed(let object):
@@ -83,7 +87,7 @@ public struct Handler: Sendable {
     }
 
     /// Handles one new object. Never throws: every problem is an outcome.
-    public func handle(_ object: ObjectCreated) async -> RecordResult {
+    public func handle(_ object: ObjectCreated, budget: EncodeBudget? = nil) async -> RecordResult {
         var metrics = RecordResult.Metrics()
         func result(_ outcome: RecordResult.Outcome) -> RecordResult {
             RecordResult(messageId: nil, bucket: object.bucket, key: object.key, outcome: outcome, metrics: metrics)
@@ -161,7 +165,7 @@ public struct Handler: Sendable {
             _ = consume fetched
             metrics.bytesIn = bytes.count
             // The last reference: the pipeline frees the source once it is decoded.
-            let set = try await pipeline.derive(detaching: consume bytes, jobs: jobs)
+            let set = try await pipeline.derive(detaching: consume bytes, jobs: jobs, budget: budget)
             metrics.decodeMilliseconds = set.decodeMilliseconds
             metrics.deriveMilliseconds = set.resizeMilliseconds
             metrics.encodeMilliseconds = set.encodeMilliseconds

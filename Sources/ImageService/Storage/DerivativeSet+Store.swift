@@ -48,7 +48,7 @@ extension DerivativeSet {
             derivatives.append(
                 Manifest.Derivative(
                     name: file.name, format: image.format, key: key, width: image.width, height: image.height,
-                    bytes: image.bytes.count, contentType: image.format.contentType))
+                    bytes: image.bytes.count, contentType: image.format.contentType, effort: file.loweredEffort))
         }
         var manifest = Manifest(
             source: Manifest.Source(

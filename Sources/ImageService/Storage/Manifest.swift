@@ -27,6 +27,9 @@ public struct Manifest: Sendable, Equatable, Codable {
         /// When this derivative's file is another derivative's (the source is no larger than
         /// either, so their pixels are the same): that derivative's name. `key` is its file.
         public var sameAs: String?
+        /// The AVIF effort it was encoded at when the invocation's time budget lowered the
+        /// configured one (`EncodeBudget`); absent otherwise.
+        public var effort: Int?
     }
 
     public var version = 1

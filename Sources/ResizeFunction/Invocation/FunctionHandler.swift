@@ -94,7 +94,13 @@ struct FunctionHandler: Sendable {
             return .failure(FunctionError(.invalidEvent, error.message, underlying: error))
         }
 
-        let results = await handler.handle(event, shouldContinue: { deadline.allowsNewWork() })
+        // Encodes must leave the margin free for storing and answering (EncodeBudget).
+        let budget = deadline.deadlineMilliseconds.map { _ in
+            EncodeBudget(cpus: configuration.cpus) {
+                .milliseconds(Int(max(0, (deadline.remainingMilliseconds() ?? 0) - deadline.marginMilliseconds)))
+            }
+        }
+        let results = await handler.handle(event, shouldContinue: { deadline.allowsNewWork() }, budget: budget)
         metrics.add(results)
         for result in results { log(result, logger: logger) }
         let summary = InvocationSummary(source: event.source, results: results)

@@ -1,0 +1,36 @@
+/// A limit on the time one set's encodes may take (a Lambda invocation's deadline, less the
+/// time kept for storing). AVIF is the one costly encoder: when the planned encodes would not
+/// fit, AVIF efforts are lowered, one step at a time, and if even effort 0 does not fit, AVIF
+/// files are left out (largest first) with the reason, rather than the invocation timing out
+/// with nothing stored. JPEG, PNG and WebP are always made.
+///
+/// The estimate is a rate per megapixel and effort measured on one core (an AMD EPYC of the
+/// benchmark machine, `make bench`), divided by the CPUs the process gets.
+public struct EncodeBudget: Sendable {
+    /// Time left for encoding, asked once the encodes are planned.
+    public var timeLeft: @Sendable () -> Duration
+    /// Cores' worth of CPU the process gets (Lambda: memory ÷ 1 769 MB, at most the cores).
+    public var cpus: Double
+
+    public init(cpus: Double, timeLeft: @escaping @Sendable () -> Duration) {
+        self.cpus = cpus
+        self.timeLeft = timeLeft
+    }
+
+    /// Estimated milliseconds of one core to encode `pixels` in `format` at `effort`.
+    public static func estimateMilliseconds(pixels: Int, format: OutputFormat, effort: Int) -> Double {
+        let megapixels = Double(pixels) / 1e6
+        switch format {
+        case .jpeg: return megapixels * 15
+        case .png: return megapixels * 120
+        case .webp: return megapixels * [20, 25, 35, 90, 95, 110, 150][Swift.min(Swift.max(effort, 0), 6)]
+        case .avif:
+            // libaom at libvips' effort 0…9 (speed 9…0); measured to 4, then ×1.5 a step.
+            let measured: [Double] = [40, 90, 190, 310, 1200]
+            let e = Swift.min(Swift.max(effort, 0), 9)
+            return megapixels * (e < measured.count ? measured[e] : 1200 * pow15(e - 4))
+        }
+    }
+
+    private static func pow15(_ n: Int) -> Double { (0..<n).reduce(1.0) { value, _ in value * 1.5 } }
+}
