@@ -53,6 +53,13 @@ struct Resize: ParsableCommand {
     @Option(name: [.short, .long], help: "Quality 1…100 (defaults: JPEG 80, WebP 76, AVIF 54; PNG is lossless).")
     var quality: Int?
 
+    @Option(
+        help: """
+            Instead of --quality: the SSIMULACRA2 score to reach (e.g. 75); the lowest quality \
+            that reaches it is chosen (up to six encodes) and printed with the score.
+            """)
+    var target: Double?
+
     @Flag(help: "Progressive JPEG / interlaced PNG.")
     var progressive = false
 
@@ -75,10 +82,11 @@ struct Resize: ParsableCommand {
     func validate() throws {
         do {
             try resizeOptions.validate()
-            try EncodeOptions(format: format, quality: quality, effort: effort).validate()
+            try EncodeOptions(format: format, quality: quality, target: target, effort: effort).validate()
         } catch {
             throw ValidationError(error.message)
         }
+        if quality != nil && target != nil { throw ValidationError("give --quality or --target, not both") }
         if input == "-" && output == nil {
             throw ValidationError("reading standard input: give -o FILE, or -o - for standard output")
         }
@@ -92,10 +100,14 @@ struct Resize: ParsableCommand {
             let bytes = try source.read(limits: limitOptions.limits)
             let encode = EncodeOptions(
                 format: format ?? output.flatMap(OutputFormat.init(fileName:)),
-                quality: quality, progressive: progressive, effort: effort, metadata: keepMetadata ? .all : .none)
+                quality: quality, target: target, progressive: progressive, effort: effort,
+                metadata: keepMetadata ? .all : .none)
             encoded = try ImageResizer.resize(bytes, resizeOptions, encode: encode, limits: limitOptions.limits)
         } catch {
             throw ExitStatus.report(error, subject: source.displayName)
+        }
+        if let quality = encoded.chosenQuality, let score = encoded.score {
+            printError("imgfn: \(source.displayName): quality \(quality), SSIMULACRA2 \((score * 100).rounded() / 100)")
         }
         if output == "-" {
             try writeStandardOutput(encoded.bytes)

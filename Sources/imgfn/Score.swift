@@ -40,9 +40,16 @@ struct Score: ParsableCommand {
                 throw ExitStatus.report(error, subject: file)
             }
         }
-        let scores: [Double]
-        do { scores = try QualityScore.scores(of: inputs, against: sourceBytes, limits: limits) } catch {
+        let results: [Result<Double, ImgfnError>]
+        do { results = try QualityScore.scores(of: inputs, against: sourceBytes, limits: limits) } catch {
             throw ExitStatus.report(error, subject: source)
+        }
+        var scores: [Double] = []
+        for (file, result) in zip(files, results) {
+            switch result {
+            case .success(let score): scores.append(score)
+            case .failure(let error): throw ExitStatus.report(error, subject: file)
+            }
         }
         if json {
             struct Row: Encodable {

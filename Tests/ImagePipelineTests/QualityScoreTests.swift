@@ -27,7 +27,7 @@ import Testing
         for quality in [20, 50, 80, 95] {
             let jpeg = try ImageResizer.resize(
                 source, .init(width: 640), encode: .init(format: .jpeg, quality: quality))
-            scores += try QualityScore.scores(of: [SourceBytes(jpeg.bytes)], against: source)
+            scores += try QualityScore.scores(of: [SourceBytes(jpeg.bytes)], against: source).map { try $0.get() }
         }
         #expect(scores == scores.sorted() && Set(scores).count == 4, "\(scores)")
         #expect(scores[0] < 60 && scores[3] > 85, "\(scores)")

@@ -133,6 +133,26 @@ import Testing
         #expect(manifest.derivatives.first { $0.format == .jpeg }?.effort == nil)
     }
 
+    /// `"quality": "auto"`: the manifest records each file's chosen quality and score.
+    @Test func anAutoQualityIsRecordedInTheManifest() async throws {
+        let pipeline = try Pipeline(
+            json: Array(
+                #"""
+                {"derivatives": [{"name": "w320", "width": 320, "formats": ["jpeg", "webp"]}],
+                 "encode": {"jpeg": {"quality": "auto"}}}
+                """#.utf8))
+        let bucket = try Bucket(["uploads/a.jpg": Fixtures.photo])
+        let results = await handler(bucket, pipeline: pipeline).handle(try event("uploads/a.jpg"))
+        #expect(results[0].outcome == .ok(files: 2, manifestKey: "derived/a/manifest.json"))
+        let manifest = try JSONDecoder().decode(
+            Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(bucket.root)/derived/a/manifest.json")))
+        let jpeg = try #require(manifest.derivatives.first { $0.format == .jpeg })
+        #expect(jpeg.quality.map { (20...95).contains($0) } == true)
+        #expect(jpeg.score.map { $0 >= EncodeOptions.autoTarget } == true)
+        let webp = try #require(manifest.derivatives.first { $0.format == .webp })
+        #expect(webp.quality == nil && webp.score == nil)
+    }
+
     @Test func aChangedConfigurationDerivesAgain() async throws {
         let bucket = try Bucket(["uploads/a.jpg": "photos/storm.jpg"])
         _ = await handler(bucket).handle(try event("uploads/a.jpg"))

@@ -168,7 +168,21 @@ extension PipelineConfig {
 
     private static func parseEncode(_ f: ConfigReader, format: OutputFormat) -> EncodeSettings {
         var settings = EncodeSettings()
-        if format != .png { settings.quality = f.int("quality", in: 1...100) }
+        if format != .png {
+            // A quality 1…100, "auto" (a SSIMULACRA2 target of EncodeOptions.autoTarget), or
+            // {"target": score}.
+            switch f.value("quality") {
+            case nil: break
+            case .string("auto")?: settings.target = EncodeOptions.autoTarget
+            case .object(let object)?:
+                if case .number(let score)? = object["target"], object.count == 1, (1...100).contains(score) {
+                    settings.target = score
+                } else {
+                    f.fail("quality", "must be {\"target\": a SSIMULACRA2 score 1…100}")
+                }
+            default: settings.quality = f.int("quality", in: 1...100)
+            }
+        }
         if format == .jpeg { settings.progressive = f.bool("progressive") }
         if format == .png {
             settings.progressive = f.bool("interlace")

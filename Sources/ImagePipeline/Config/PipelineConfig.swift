@@ -124,6 +124,8 @@ public struct StepSpec: Sendable, Equatable, Codable {
 /// Encoder settings for one format as configured; nil fields take the encoder's defaults.
 public struct EncodeSettings: Sendable, Equatable, Codable {
     public var quality: Int?
+    /// A SSIMULACRA2 score to reach instead of a fixed `quality` (`EncodeOptions.target`).
+    public var target: Double?
     public var progressive: Bool?
     public var effort: Int?
     public var lossless: Bool?
@@ -131,10 +133,11 @@ public struct EncodeSettings: Sendable, Equatable, Codable {
     public var compression: Int?
 
     public init(
-        quality: Int? = nil, progressive: Bool? = nil, effort: Int? = nil, lossless: Bool? = nil,
-        chromaSubsampling: ChromaSubsampling? = nil, compression: Int? = nil
+        quality: Int? = nil, target: Double? = nil, progressive: Bool? = nil, effort: Int? = nil,
+        lossless: Bool? = nil, chromaSubsampling: ChromaSubsampling? = nil, compression: Int? = nil
     ) {
         self.quality = quality
+        self.target = target
         self.progressive = progressive
         self.effort = effort
         self.lossless = lossless
@@ -144,7 +147,11 @@ public struct EncodeSettings: Sendable, Equatable, Codable {
 
     /// Fields set in `other` replace ours.
     public mutating func merge(_ other: EncodeSettings) {
-        quality = other.quality ?? quality
+        // A fixed quality and a target replace each other.
+        if other.quality != nil || other.target != nil {
+            quality = other.quality
+            target = other.target
+        }
         progressive = other.progressive ?? progressive
         effort = other.effort ?? effort
         lossless = other.lossless ?? lossless
@@ -154,7 +161,8 @@ public struct EncodeSettings: Sendable, Equatable, Codable {
 
     /// These settings over `EncodeOptions`' defaults.
     public func options(for format: OutputFormat, metadata: MetadataPolicy) -> EncodeOptions {
-        var options = EncodeOptions(format: format, quality: quality, effort: effort, metadata: metadata)
+        var options = EncodeOptions(
+            format: format, quality: quality, target: target, effort: effort, metadata: metadata)
         if let progressive { options.progressive = progressive }
         if let lossless { options.lossless = lossless }
         if let chromaSubsampling { options.chromaSubsampling = chromaSubsampling }

@@ -60,6 +60,10 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
     public var format: OutputFormat?
     /// 1…100; nil takes the format's default (`defaultQuality`). Ignored for PNG.
     public var quality: Int?
+    /// A SSIMULACRA2 score to reach instead of a fixed quality (`"quality": {"target": 75}`,
+    /// or `"auto"` = `autoTarget`): the lowest quality whose file scores at least this against
+    /// the image given to the encoder is chosen (`QualitySearch`). Not for PNG or lossless WebP.
+    public var target: Double?
     /// Progressive JPEG (or interlaced PNG). Off by default: baseline decodes faster and,
     /// for the small sizes most derivatives are, is about as small.
     public var progressive: Bool
@@ -77,12 +81,14 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
     public var metadata: MetadataPolicy
 
     public init(
-        format: OutputFormat? = nil, quality: Int? = nil, progressive: Bool = false, effort: Int? = nil,
+        format: OutputFormat? = nil, quality: Int? = nil, target: Double? = nil, progressive: Bool = false,
+        effort: Int? = nil,
         lossless: Bool = false, chromaSubsampling: ChromaSubsampling = .auto, compression: Int = 6,
         metadata: MetadataPolicy = .none
     ) {
         self.format = format
         self.quality = quality
+        self.target = target
         self.progressive = progressive
         self.effort = effort
         self.lossless = lossless
@@ -104,6 +110,10 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
         }
     }
 
+    /// What `"quality": "auto"` aims for: SSIMULACRA2 75, between the metric's "high" (70) and
+    /// "very high" (80) quality, about what a 1280-px JPEG at 80 scores.
+    public static let autoTarget = 75.0
+
     /// The effort used when `effort` is nil, chosen by measurement (bytes × score × CPU):
     /// WebP 2 (a third of effort 4's CPU for ~8 % more bytes at the same score), AVIF 0
     /// (libaom's fastest: 1/30 of effort 4's CPU, 3.2 s → 0.1 s for a 2048-px file, for
@@ -123,6 +133,14 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
         let format = self.format ?? format ?? .avif
         if let quality, !(1...100).contains(quality) {
             throw ImgfnError(.invalidOptions, "quality must be 1…100, got \(quality)")
+        }
+        if let target {
+            guard (1...100).contains(target) else {
+                throw ImgfnError(.invalidOptions, "a quality target must be a SSIMULACRA2 score 1…100, got \(target)")
+            }
+            guard format != .png && !(format == .webp && lossless) else {
+                throw ImgfnError(.invalidOptions, "a quality target needs a lossy format, not \(format.displayName)")
+            }
         }
         if !(0...9).contains(compression) {
             throw ImgfnError(.invalidOptions, "PNG compression must be 0…9, got \(compression)")

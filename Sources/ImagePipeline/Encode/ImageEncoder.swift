@@ -7,6 +7,10 @@ public struct EncodedImage: Sendable {
     public var format: OutputFormat
     public var width: Int
     public var height: Int
+    /// With a quality target: the quality chosen, and the file's SSIMULACRA2 score against the
+    /// image given to the encoder.
+    public var chosenQuality: Int? = nil
+    public var score: Double? = nil
 }
 
 /// Encodes images to bytes. Pixels are pulled through the lazy pipeline here, so decode errors
@@ -16,6 +20,7 @@ enum ImageEncoder {
         _ image: VipsImage, as format: OutputFormat, _ options: EncodeOptions, background: RGBColour
     ) throws(ImgfnError) -> EncodedImage {
         try options.validate(for: format)
+        if options.target != nil { return try QualitySearch.encode(image, as: format, options, background: background) }
         if let refusal = format.sizeRefusal(width: image.width, height: image.height) {
             throw ImgfnError(.overFormatLimit, "cannot encode \(format.rawValue): \(refusal)")
         }

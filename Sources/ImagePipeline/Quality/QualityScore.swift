@@ -10,18 +10,19 @@ public enum QualityScore {
     /// Pillow) are scored on the same scale as ours. It is the whole source: a file cropped
     /// from it (`cover`) scores low here and is better scored inside the pipeline, against
     /// the pixels its encoder was given (`"quality": "auto"`).
-    /// - Throws: `ImgfnError` when the source or a file cannot be decoded.
+    /// - Returns: each file's score, or why that file could not be scored (not an image…).
+    /// - Throws: `ImgfnError` when the source cannot be decoded.
     public static func scores(
         of files: [SourceBytes], against source: SourceBytes, limits: DecodeLimits = .default
-    ) throws(ImgfnError) -> [Double] {
+    ) throws(ImgfnError) -> [Result<Double, ImgfnError>] {
         let base = try VipsImage.decode(source, limits: limits)
-        var scores: [Double] = []
-        for file in files {
-            let distorted = try VipsImage.decode(file, limits: limits)
-            let reference = try reference(from: base, width: distorted.width, height: distorted.height)
-            scores.append(try Ssimulacra2.score(reference: reference, distorted: distorted))
+        return files.map { file in
+            Result { () throws(ImgfnError) -> Double in
+                let distorted = try VipsImage.decode(file, limits: limits)
+                let reference = try reference(from: base, width: distorted.width, height: distorted.height)
+                return try Ssimulacra2.score(reference: reference, distorted: distorted)
+            }
         }
-        return scores
     }
 
     /// `base` in float, resized (Lanczos3) to exactly `width`×`height`.

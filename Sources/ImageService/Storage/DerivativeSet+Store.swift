@@ -48,7 +48,8 @@ extension DerivativeSet {
             derivatives.append(
                 Manifest.Derivative(
                     name: file.name, format: image.format, key: key, width: image.width, height: image.height,
-                    bytes: image.bytes.count, contentType: image.format.contentType, effort: file.loweredEffort))
+                    bytes: image.bytes.count, contentType: image.format.contentType, effort: file.loweredEffort,
+                    quality: image.chosenQuality, score: image.score.map { ($0 * 100).rounded() / 100 }))
         }
         var manifest = Manifest(
             source: Manifest.Source(

@@ -30,6 +30,10 @@ public struct Manifest: Sendable, Equatable, Codable {
         /// The AVIF effort it was encoded at when the invocation's time budget lowered the
         /// configured one (`EncodeBudget`); absent otherwise.
         public var effort: Int?
+        /// With a quality target (`"quality": "auto"`): the quality chosen and the file's
+        /// SSIMULACRA2 score against the image it was encoded from.
+        public var quality: Int?
+        public var score: Double?
     }
 
     public var version = 1
