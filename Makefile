@@ -37,6 +37,7 @@ deps:
 build: deps
 	@$(VIPS_FETCH)
 	$(VIPS_ENV) $(SWIFT) build $(RELEASE) --product imgfn
+	$(VIPS_ENV) $(SWIFT) build $(RELEASE) --product imgfn-service
 
 # The main job on the embedded default store: an S3 upload event for a photo in a local
 # "bucket" directory becomes its derivative set and manifest beside it.

@@ -3,8 +3,10 @@
 import PackageDescription
 
 // Layers, arrows pointing down only (README "Data flow", checked by scripts/check-layers.sh):
-//   shells       imgfn (CLI), ResizeFunction (Lambda bootstrap), imgfn-bench
-//   wiring       ServiceWiring: store locations and the store factory, configuration loading
+//   shells       imgfn (CLI) and imgfn-service (its invoke/backfill), ResizeFunction (Lambda
+//                bootstrap), imgfn-bench
+//   CLI          CLISupport: what the two CLI binaries share
+//   wiring       ServiceWiring: store locations and the store, queue and event-bus factories
 //   service      ImageService: events, handler, output keys, manifest, filesystem store
 //   libraries    ImagePipeline (imaging, links libvips)   S3Store (SigV4 + S3, links AsyncHTTPClient)
 //   base         ImgfnBase: the error type, SourceBytes, AtomicFile, the BlobStore protocol
@@ -20,6 +22,7 @@ let package = Package(
         .library(name: "ImageService", targets: ["ImageService"]),
         .library(name: "S3Store", targets: ["S3Store"]),
         .executable(name: "imgfn", targets: ["imgfn"]),
+        .executable(name: "imgfn-service", targets: ["imgfn-service"]),
         .executable(name: "bootstrap", targets: ["ResizeFunction"]),
         .executable(name: "imgfn-bench", targets: ["imgfn-bench"]),
         .executable(name: "imgfn-fuzz", targets: ["imgfn-fuzz"]),
@@ -66,7 +69,7 @@ let package = Package(
             dependencies: ["ImagePipeline", "ImgfnBase"]
         ),
         // What both shells would otherwise each wire up: store locations (`--store`,
-        // `IMGFN_STORE`) and the store factory, pipeline configuration loading.
+        // `IMGFN_STORE`) and the store, queue and event-bus factories.
         .target(
             name: "ServiceWiring",
             dependencies: ["ImageService", "ImagePipeline", "ImgfnBase", "S3Store"]
@@ -84,10 +87,28 @@ let package = Package(
             // The tests' store faults (IMGFN_TEST_*) exist only in debug builds, never in the bundle.
             swiftSettings: [.define("IMGFN_FAULT_INJECTION", .when(configuration: .debug))]
         ),
+        // What both CLI binaries share: exit codes and error lines, input and limit options,
+        // `--config`.
+        .target(
+            name: "CLISupport",
+            dependencies: [
+                "ImageService", "ImagePipeline", "ImgfnBase",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The CLI: image commands in-process; `invoke` and `backfill` exec `imgfn-service`.
         .executableTarget(
             name: "imgfn",
             dependencies: [
-                "ServiceWiring", "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
+                "CLISupport", "ImageService", "ImagePipeline", "ImgfnBase",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `imgfn invoke` / `imgfn backfill`: the handler against any store, S3 and SQS included.
+        .executableTarget(
+            name: "imgfn-service",
+            dependencies: [
+                "CLISupport", "ServiceWiring", "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import ImagePipeline
+import ImageService
 import ImgfnBase
 import ServiceWiring
 

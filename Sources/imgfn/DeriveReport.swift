@@ -1,3 +1,4 @@
+import CLISupport
 import FoundationEssentials
 import ImagePipeline
 import Synchronization
@@ -38,7 +39,7 @@ final class Progress: Sendable {
                 printError("FAIL \(result.path): \(error.message)")
             } else {
                 let left = result.omitted.isEmpty ? "" : "; omitted \(result.omitted.joined(separator: "; "))"
-                printError("ok   \(result.path) → \(result.files) files, \(Summary.size(result.bytesOut))\(left)")
+                printError("ok   \(result.path) → \(result.files) files, \(Formatting.size(result.bytesOut))\(left)")
             }
         }
     }
@@ -68,9 +69,9 @@ struct Summary {
         var lines = [
             "inputs       \(results.count) (\(ok) ok, \(failures.count) failed)",
             "derivatives  \(results.reduce(0) { $0 + $1.files })",
-            "bytes in     \(Summary.size(results.reduce(0) { $0 + $1.bytesIn }))",
-            "bytes out    \(Summary.size(results.reduce(0) { $0 + $1.bytesOut }))",
-            "time         \(Summary.fixed(seconds, 2)) s",
+            "bytes in     \(Formatting.size(results.reduce(0) { $0 + $1.bytesIn }))",
+            "bytes out    \(Formatting.size(results.reduce(0) { $0 + $1.bytesOut }))",
+            "time         \(Formatting.fixed(seconds, 2)) s",
         ]
         let omissions = results.filter { !$0.omitted.isEmpty }
         if !omissions.isEmpty {
@@ -108,20 +109,4 @@ struct Summary {
         return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
     }
 
-    static func size(_ bytes: Int) -> String {
-        if bytes < 1024 { return "\(bytes) B" }
-        if bytes < 1 << 20 { return "\(fixed(Double(bytes) / 1024, 1)) KiB" }
-        return "\(fixed(Double(bytes) / 1_048_576, 1)) MiB"
-    }
-
-    /// `value` with exactly `digits` decimals.
-    static func fixed(_ value: Double, _ digits: Int) -> String {
-        var scale = 1
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = Int((value * Double(scale)).rounded())
-        let whole = scaled / scale
-        let fraction = abs(scaled % scale)
-        let text = String(fraction)
-        return digits == 0 ? "\(whole)" : "\(whole).\(String(repeating: "0", count: digits - text.count))\(text)"
-    }
 }

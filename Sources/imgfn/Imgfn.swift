@@ -3,6 +3,7 @@
 // prints. Exit codes: ExitStatus.swift.
 
 import ArgumentParser
+import CLISupport
 import FoundationEssentials
 import ImagePipeline
 
@@ -13,12 +14,16 @@ struct Imgfn: AsyncParsableCommand {
         abstract: "Make web-ready image derivatives with libvips.",
         discussion: ExitStatus.helpText,
         version: version,
-        subcommands: [Resize.self, Derive.self, Invoke.self, BackfillCommand.self, Events.self, Info.self, Score.self]
+        subcommands: [
+            Resize.self, Derive.self, InvokeStub.self, BackfillStub.self, Events.self, Info.self, Score.self,
+        ]
     )
 
     /// The environment is read here, once, and handed down (libvips' settings); then the
     /// command line runs.
     static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let command = arguments.first, ServiceCommands.names.contains(command) { ServiceCommands.exec(arguments) }
         _ = diagnosticsFD  // before any decode can point fd 2 elsewhere (see printError)
         VipsRuntime.silenceJPEGXLTraces()
         VipsRuntime.configure(VipsRuntime.Settings(environment: ProcessInfo.processInfo.environment))

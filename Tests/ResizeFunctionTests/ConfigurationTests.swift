@@ -1,3 +1,4 @@
+import ImageService
 import ServiceWiring
 import Testing
 

@@ -16,7 +16,9 @@ enum CLI {
     static let fixtures = Fixtures.root
 
     /// Runs `imgfn ARGS` with standard input read from `stdinPath` (default /dev/null).
-    static func run(_ arguments: [String], stdinPath: String = "/dev/null") throws -> Result {
+    static func run(_ arguments: [String], stdinPath: String = "/dev/null", executable: String = CLI.executable)
+        throws -> Result
+    {
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let outPath = scratch + "/stdout"

@@ -66,4 +66,25 @@ import Testing
             #expect(resize.stdoutText.contains(text), "missing \(text)")
         }
     }
+
+    /// `invoke` and `backfill` live in imgfn-service, so that the image commands do not link the
+    /// S3 client: imgfn lists them and hands them over, help included; without imgfn-service
+    /// beside it, they exit 69 naming it.
+    @Test func serviceCommandsAreHandedToImgfnService() throws {
+        let root = try CLI.run(["--help"])
+        #expect(root.stdoutText.contains("invoke") && root.stdoutText.contains("backfill"))
+        let invoke = try CLI.run(["invoke", "--help"])
+        #expect(invoke.status == 0)
+        #expect(invoke.stdoutText.contains("--event") && invoke.stdoutText.contains("--store"), "\(invoke.stdoutText)")
+        let backfill = try CLI.run(["backfill", "--help"])
+        #expect(backfill.status == 0 && backfill.stdoutText.contains("--dry-run"))
+
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: CLI.executable, toPath: dir + "/imgfn")
+        let alone = try CLI.run(["invoke", "--event", "-", "--store", dir], executable: dir + "/imgfn")
+        #expect(alone.status == 69)
+        #expect(alone.stderr.contains(dir + "/imgfn-service"), "\(alone.stderr)")
+        #expect(try CLI.run(["info", CLI.fixtures + "/photos/storm.jpg"], executable: dir + "/imgfn").status == 0)
+    }
 }

@@ -1,24 +1,9 @@
 import ArgumentParser
+import CLISupport
 import FoundationEssentials
 import ImagePipeline
 import ImgfnBase
 import ServiceWiring
-
-/// `--config FILE`, for every command that runs the pipeline configuration.
-struct ConfigOption: ParsableArguments {
-    @Option(help: "Pipeline configuration (JSON). Default: the built-in configuration.")
-    var config: String?
-
-    /// Loads and validates the configuration after `adjust`; exits 78 naming the problem.
-    func loadPipeline(adjust: (inout PipelineConfig) -> Void = { _ in }) throws -> Pipeline {
-        let source = config.map { PipelineSource.file(path: $0) } ?? .builtIn
-        do {
-            return try source.load(adjust: adjust)
-        } catch {
-            throw ExitStatus.report(error, subject: config ?? "configuration")
-        }
-    }
-}
 
 /// `--event-bus`, for the commands that run the handler: its events go where the function's do.
 struct EventBusOption: ParsableArguments {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import FoundationEssentials
 import ImagePipeline
 import ImageService
@@ -226,7 +227,7 @@ final class BackfillReport: Sendable {
         default: break
         }
         lines.append("failed         \(tally.failed)" + (tally.transient > 0 ? " (\(tally.transient) transient)" : ""))
-        lines.append("time           \(Summary.fixed(seconds, 2)) s")
+        lines.append("time           \(Formatting.fixed(seconds, 2)) s")
         print(lines.joined(separator: "\n"))
     }
 }

@@ -1,8 +1,10 @@
 import ArgumentParser
+import CLISupport
 import FoundationEssentials
 import ImagePipeline
 import ImageService
 import ImgfnBase
+import ServiceWiring
 
 #if canImport(Glibc)
     import Glibc

@@ -7,19 +7,21 @@ import ImgfnBase
 #endif
 
 /// Options shared by every command that reads an image: the limits checked before decoding.
-struct LimitOptions: ParsableArguments {
+public struct LimitOptions: ParsableArguments {
+    public init() {}
+
     @Option(name: .customLong("max-pixels"), help: "Refuse frames larger than this many pixels.")
-    var maxPixels = DecodeLimits.default.maxPixels
+    public var maxPixels = DecodeLimits.default.maxPixels
 
     @Option(name: .customLong("max-bytes"), help: "Refuse inputs larger than this many bytes.")
-    var maxBytes = DecodeLimits.default.maxBytes
+    public var maxBytes = DecodeLimits.default.maxBytes
 
     @Option(name: .customLong("max-frames"), help: "Refuse inputs with more frames or pages than this.")
-    var maxFrames = DecodeLimits.default.maxFrames
+    public var maxFrames = DecodeLimits.default.maxFrames
 
-    var limits: DecodeLimits { DecodeLimits(maxPixels: maxPixels, maxBytes: maxBytes, maxFrames: maxFrames) }
+    public var limits: DecodeLimits { DecodeLimits(maxPixels: maxPixels, maxBytes: maxBytes, maxFrames: maxFrames) }
 
-    func validate() throws {
+    public func validate() throws {
         guard maxPixels > 0, maxBytes > 0, maxFrames > 0 else {
             throw ValidationError("--max-pixels, --max-bytes and --max-frames must be positive")
         }
@@ -27,13 +29,16 @@ struct LimitOptions: ParsableArguments {
 }
 
 /// An input argument: a path, or `-` for standard input.
-struct Input {
-    let path: String
-    var isStdin: Bool { path == "-" }
-    /// How errors name it.
-    var displayName: String { isStdin ? "<stdin>" : path }
+public struct Input {
+    public let path: String
 
-    func read(limits: DecodeLimits) throws(ImgfnError) -> SourceBytes {
+    public init(path: String) { self.path = path }
+
+    public var isStdin: Bool { path == "-" }
+    /// How errors name it.
+    public var displayName: String { isStdin ? "<stdin>" : path }
+
+    public func read(limits: DecodeLimits) throws(ImgfnError) -> SourceBytes {
         isStdin
             ? try SourceBytes.read(fileDescriptor: STDIN_FILENO, maxBytes: limits.maxBytes)
             : try SourceBytes.read(path: path, maxBytes: limits.maxBytes)

@@ -7,17 +7,17 @@ import ImgfnBase
 #endif
 
 /// The documented exit codes (BSD sysexits), and the one-line error report behind them.
-enum ExitStatus {
-    static let usage: Int32 = 64
-    static let badImage: Int32 = 65
-    static let noInput: Int32 = 66
-    static let unavailable: Int32 = 69
-    static let software: Int32 = 70
-    static let cannotWrite: Int32 = 73
-    static let temporaryFailure: Int32 = 75
-    static let badConfig: Int32 = 78
+public enum ExitStatus {
+    public static let usage: Int32 = 64
+    public static let badImage: Int32 = 65
+    public static let noInput: Int32 = 66
+    public static let unavailable: Int32 = 69
+    public static let software: Int32 = 70
+    public static let cannotWrite: Int32 = 73
+    public static let temporaryFailure: Int32 = 75
+    public static let badConfig: Int32 = 78
 
-    static let helpText = """
+    public static let helpText = """
         EXIT CODES:
           0   success
           64  usage error (bad option or value)
@@ -31,7 +31,7 @@ enum ExitStatus {
         Errors are one line on stderr: imgfn: FILE: REASON
         """
 
-    static func code(for error: ImgfnError) -> Int32 {
+    public static func code(for error: ImgfnError) -> Int32 {
         switch error.code {
         case .invalidOptions: usage
         case .invalidConfig: badConfig
@@ -47,7 +47,7 @@ enum ExitStatus {
     }
 
     /// Prints `imgfn: SUBJECT: MESSAGE` on stderr and returns the exit code to throw.
-    static func report(_ error: ImgfnError, subject: String) -> ExitCode {
+    public static func report(_ error: ImgfnError, subject: String) -> ExitCode {
         printError("imgfn: \(subject): \(error.message)")
         return ExitCode(code(for: error))
     }
@@ -56,18 +56,18 @@ enum ExitStatus {
 /// Our standard error: a copy of fd 2 taken at start (`Imgfn.main` touches it first). While
 /// libjxl decodes, fd 2 itself points at /dev/null (`VipsRuntime.silenceJPEGXLTraces`), and
 /// another input's progress or error line written meanwhile must not be lost.
-let diagnosticsFD: Int32 = {
+public let diagnosticsFD: Int32 = {
     let copy = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)
     return copy >= 0 ? copy : STDERR_FILENO
 }()
 
 /// Writes one line to standard error (unbuffered, so it is never lost on exit).
-func printError(_ line: String, newline: Bool = true) {
+public func printError(_ line: String, newline: Bool = true) {
     _ = writeAll(diagnosticsFD, Array((newline ? line + "\n" : line).utf8))
 }
 
 /// write(2) until everything is written; false on error (errno says why).
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+public func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
     bytes.withUnsafeBytes { buffer in
         var done = 0
         while done < buffer.count {

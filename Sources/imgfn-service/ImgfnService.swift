@@ -1,0 +1,27 @@
+// imgfn-service — `imgfn invoke` and `imgfn backfill`: the commands that run the service's
+// handler against a store (a directory, or S3 with SQS and EventBridge). A binary of its own so
+// that `imgfn`'s image commands (resize, derive, score, info) neither link nor pay at every
+// start for the HTTP client and the AWS signer (~3 ms a process); `imgfn` execs this binary,
+// installed beside it, for those two commands (ServiceCommands.swift in imgfn).
+
+import ArgumentParser
+import CLISupport
+import FoundationEssentials
+import ImagePipeline
+
+@main
+struct ImgfnService: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imgfn",
+        abstract: "Run imgfn's handler against a store: one event (invoke) or a whole bucket (backfill).",
+        discussion: ExitStatus.helpText,
+        subcommands: [Invoke.self, BackfillCommand.self]
+    )
+
+    static func main() async {
+        _ = diagnosticsFD  // before any decode can point fd 2 elsewhere (see printError)
+        VipsRuntime.silenceJPEGXLTraces()
+        VipsRuntime.configure(VipsRuntime.Settings(environment: ProcessInfo.processInfo.environment))
+        await main(nil)
+    }
+}
