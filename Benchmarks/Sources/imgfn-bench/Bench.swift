@@ -31,6 +31,9 @@ struct Bench {
             }
         }
         let quality = try measureQuality()
+        let cost = try CostBench.measure(
+            photos: photos.filter { options.costPhotos.contains($0.id) }, root: options.root, tools: tools,
+            scratch: scratch, rounds: options.costRounds)
         let shapes = try measureShapes()
         let backfill = try measureBackfill()
         var function: [FunctionResult] = []
@@ -50,7 +53,7 @@ struct Bench {
             started: started, mode: options.quick ? "quick" : "full", machine: machine, photos: photos,
             wholeProcess: comparisons, floors: floors, warm: warm, function: function, shapes: shapes,
             coldInit: coldInit,
-            backfill: backfill, quality: quality, ratios: [:], gate: [])
+            backfill: backfill, quality: quality, cost: cost, ratios: [:], gate: [])
         report.attachWarmFloorRatios()
         return report
     }

@@ -58,6 +58,9 @@ struct Options {
     /// The photos of the quality-and-cost section (a 12+ MP and a 24 MP photo in a full run).
     var qualityPhotos: [String] { quick ? ["24mp-baseline"] : ["13mp-progressive", "24mp-baseline"] }
     var qualityRounds: Int { quick ? 3 : 5 }
+    /// The cost table's photos and rounds per tool and memory size.
+    var costPhotos: [String] { quick ? ["24mp-baseline"] : ["13mp-progressive", "24mp-baseline"] }
+    var costRounds: Int { quick ? 1 : 2 }
     var warmResizeIterations: Int { quick ? 30 : 200 }
     var warmDeriveIterations: Int { quick ? 4 : 15 }
     var coldInitRuns: Int { quick ? 20 : 40 }

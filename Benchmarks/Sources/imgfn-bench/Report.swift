@@ -24,6 +24,7 @@ enum Report {
         blocks += warmSection(report)
         blocks += functionSection(report)
         blocks += qualitySection(report)
+        blocks += costSection(report)
         blocks += shapesSection(report)
         blocks += backfillSection(report)
         blocks += coldInitSection(report)
@@ -277,6 +278,29 @@ enum Report {
         ]
     }
 
+    /// Dollars per million uploads per tool and memory size.
+    private static func costSection(_ report: BenchReport) -> [String] {
+        guard let cost = report.cost, !cost.rows.isEmpty else { return [] }
+        return [
+            "### Cost per million uploads (default set, Lambda x86)",
+            "Each tool makes the default set with its CPU limited to Lambda's share for the memory size "
+                + "(one vCPU per 1 769 MB; \(cost.limit)), so its wall time is the billed duration: "
+                + "$\(CostBench.pricePerGBSecond) per GB-s plus $0.20 per million requests. imgfn is `imgfn derive` "
+                + "(the function's core); vipsthumbnail runs once per file; Pillow is `Benchmarks/peers/pillow_set.py`. "
+                + "\"over\": the peak does not fit the memory size. Medians over the rounds; start-up included.",
+            table(
+                ["photo", "tool", "memory", "vCPU", "billed s", "CPU-s", "peak RSS", "$ per 1 M uploads"],
+                rightAligned: 2...,
+                rows: cost.rows.map { row in
+                    [
+                        row.photo, row.tool, "\(row.memoryMB) MB", fixed(row.cpus, 2), fixed(row.wallSeconds, 2),
+                        fixed(row.cpuSeconds, 2), "\(fixed(row.peakRSSMiB, 0)) MiB",
+                        row.dollarsPerMillion.map { "$" + fixed($0, 2) } ?? "over",
+                    ]
+                }),
+        ]
+    }
+
     /// SSIMULACRA2 per file, CPU-seconds per set, bytes at equal score.
     private static func qualitySection(_ report: BenchReport) -> [String] {
         guard let quality = report.quality, !quality.files.isEmpty else { return [] }
@@ -401,6 +425,22 @@ enum Report {
                         function.peakRSSMaxMiB * 1.048576 <= 150
                     )
                 }, format: { fixed($0, 0) + " MB" })
+        if let cost = report.cost {
+            let large = report.photos.filter { $0.megapixels >= 12 && $0.megapixels < 20 }.map(\.id)
+            add(
+                "cost per 1 M uploads of a 12 MP photo (default set, smallest memory that holds the peak) ≤ $0.50",
+                large.compactMap { photo in
+                    cost.rows.filter { $0.photo == photo && $0.tool == "imgfn" && $0.dollarsPerMillion != nil }
+                        .min { $0.memoryMB < $1.memoryMB }
+                        .map { ("\(photo) at \($0.memoryMB) MB", $0.dollarsPerMillion!, $0.dollarsPerMillion! <= 0.5) }
+                }, format: { "$" + fixed($0, 2) })
+        }
+        if let quality = report.quality {
+            add(
+                "default set ≤ 0.5 CPU-seconds (12+ MP photo)",
+                quality.sets.filter { $0.tool == "imgfn" }.map { ($0.photo, $0.cpuSeconds, $0.cpuSeconds <= 0.5) },
+                format: { fixed($0, 2) + " CPU-s" })
+        }
         guard !rows.isEmpty else { return [] }
         return [
             "### Targets",

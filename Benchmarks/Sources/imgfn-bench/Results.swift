@@ -26,6 +26,8 @@ struct BenchReport: Codable {
     var backfill: BackfillResult? = nil
     /// SSIMULACRA2 and CPU-seconds of the default set, ours and vipsthumbnail (nil in older reports).
     var quality: QualityResult? = nil
+    /// The default set per million uploads at Lambda's memory sizes, CPU limited (nil in older reports).
+    var cost: CostResult? = nil
     /// The figures the gate compares with `Benchmarks/baseline.json`, by key.
     var ratios: [String: Double]
     var gate: [GateCheck]
