@@ -285,7 +285,7 @@ enum Report {
             "### Cost per million uploads (default set, Lambda x86)",
             "Each tool makes the default set with its CPU limited to Lambda's share for the memory size "
                 + "(one vCPU per 1 769 MB; \(cost.limit)), so its wall time is the billed duration: "
-                + "$\(CostBench.pricePerGBSecond) per GB-s plus $0.20 per million requests. imgfn is `imgfn derive` "
+                + "$\(String(format: "%.10f", CostBench.pricePerGBSecond)) per GB-s plus $0.20 per million requests. imgfn is `imgfn derive` "
                 + "(the function's core); vipsthumbnail runs once per file; Pillow is `Benchmarks/peers/pillow_set.py`. "
                 + "\"over\": the peak does not fit the memory size. Medians over the rounds; start-up included.",
             table(

@@ -17,11 +17,11 @@ extension Pipeline {
     ///
     /// `source` is let go as soon as it is decoded: when the caller passes its last reference
     /// (`derive(consume bytes)`), the encoded bytes are freed before the derivatives are made.
-    /// - Throws: `ImgfnError` for the first derivative that failed; nothing is stored.
     ///
     /// With a `budget`, AVIF encodes that would not fit the time left are made at a lower effort
     /// or left out (see `EncodeBudget`); each such file says so (`File.loweredEffort`, an
     /// omission).
+    /// - Throws: `ImgfnError` for the first derivative that failed; nothing is stored.
     public func derive(
         _ source: consuming SourceBytes, jobs: Int? = nil, budget: EncodeBudget? = nil
     ) throws(ImgfnError) -> DerivativeSet {
@@ -109,10 +109,14 @@ extension Pipeline {
             }
             func estimate() -> Double {
                 tasks.reduce(0.0) { total, task in
-                    total
-                        + EncodeBudget.estimateMilliseconds(
-                            pixels: images[task.derivative].width * images[task.derivative].height, format: task.format,
-                            effort: effort(task))
+                    let options = self.config.encodeOptions(for: derivatives[task.derivative], format: task.format)
+                    let pixels = images[task.derivative].width * images[task.derivative].height
+                    let once = EncodeBudget.estimateMilliseconds(
+                        pixels: pixels, format: task.format, effort: effort(task))
+                    // A quality target encodes, decodes and scores up to six times.
+                    return total
+                        + (options.target == nil
+                            ? once : Double(QualitySearch.maxEncodes) * (once + Double(pixels) / 1e6 * 250))
                 } / parallel
             }
             while estimate() > leftMs {
