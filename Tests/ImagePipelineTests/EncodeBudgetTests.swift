@@ -34,8 +34,11 @@ import Testing
         #expect(avif.image.width == 1920 && !avif.image.bytes.isEmpty)
         #expect(set.files.filter { $0.image.format != .avif }.allSatisfy { $0.loweredEffort == nil })
         #expect(set.omitted.isEmpty)
-        // Twice the CPUs, twice the time: effort 4 fits (~3 s ÷ 2 < 2 s).
-        #expect(try derive(cpus: 2, left: .seconds(2)).files.first { $0.image.format == .avif }?.loweredEffort == 4)
+        // More CPUs do not split one encode: effort 4 (~3 s of one core) does not fit a second
+        // on eight of them either.
+        #expect(try derive(cpus: 8, left: .seconds(1)).files.first { $0.image.format == .avif }?.loweredEffort == 3)
+        // With ~3.5 s, effort 4 fits and 5 (~4.4 s) does not.
+        #expect(try derive(left: .milliseconds(3500)).files.first { $0.image.format == .avif }?.loweredEffort == 4)
     }
 
     /// No time at all: AVIF is left out with the reason; JPEG and WebP are still made.

@@ -39,12 +39,18 @@ import Testing
     @Test func oneQualityLessWouldMissTheTarget() throws {
         let file = try encode(.webp, target: 75)
         let quality = try #require(file.chosenQuality)
-        guard quality > 20 else { return }
+        try #require(quality > 20, "the photo at 640 px needs more than quality 20 for 75")
         let below = try ImageResizer.resize(
             Self.source, .init(width: 640), encode: .init(format: .webp, quality: quality - 1))
         let reference = try VipsImage.decode(
             SourceBytes(try ImageResizer.resize(Self.source, .init(width: 640), encode: .init(format: .png)).bytes))
         #expect(try Ssimulacra2.score(reference: reference, distorted: VipsImage.decode(SourceBytes(below.bytes))) < 75)
+    }
+
+    /// Under 8 px a side the metric measures nothing: the default quality, no score.
+    @Test func aTinyImageIsNotSearched() throws {
+        let tiny = try ImageResizer.resize(Self.source, .init(width: 6), encode: .init(format: .jpeg, target: 90))
+        #expect(tiny.chosenQuality == nil && tiny.score == nil && !tiny.bytes.isEmpty)
     }
 
     @Test func configurationSpellings() throws {
@@ -69,5 +75,13 @@ import Testing
         #expect(throws: ImgfnError.self) {
             try ImageResizer.resize(Self.source, .init(width: 64), encode: .init(format: .png, target: 80))
         }
+        // A target on lossless WebP is refused when the configuration loads, not at the first upload.
+        let lossless = #expect(throws: ImgfnError.self) {
+            try Pipeline(
+                json: Array(
+                    #"{"derivatives": [{"name": "a", "width": 64, "formats": ["webp"], "encode": {"webp": {"lossless": true}}}], "encode": {"webp": {"quality": "auto"}}}"#
+                        .utf8))
+        }
+        #expect(lossless?.code == .invalidConfig && lossless?.message.contains("derivatives[0].encode.webp") == true)
     }
 }

@@ -131,6 +131,20 @@ import Testing
             Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(bucket.root)/derived/a/manifest.json")))
         #expect(manifest.derivatives.first { $0.format == .avif }?.effort.map { $0 < 6 } == true)
         #expect(manifest.derivatives.first { $0.format == .jpeg }?.effort == nil)
+
+        // Such a set is not current: a backfill finds it stale, and the next delivery (here
+        // without a budget) makes it again in full.
+        let source = try #require(try await bucket.store.head("uploads/a.jpg"))
+        #expect(
+            try await SourceComparer(pipeline: pipeline, output: bucket.store).state(of: source)
+                == .stale(.reducedByBudget))
+        let again = await handler(bucket, pipeline: pipeline).handle(try event("uploads/a.jpg"))
+        #expect(again[0].outcome == .ok(files: 2, manifestKey: "derived/a/manifest.json"))
+        let full = try JSONDecoder().decode(
+            Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(bucket.root)/derived/a/manifest.json")))
+        #expect(full.derivatives.allSatisfy { $0.effort == nil } && !full.reducedByBudget)
+        let settled = try #require(try await bucket.store.head("uploads/a.jpg"))
+        #expect(try await SourceComparer(pipeline: pipeline, output: bucket.store).state(of: settled) == .current)
     }
 
     /// `"quality": "auto"`: the manifest records each file's chosen quality and score.

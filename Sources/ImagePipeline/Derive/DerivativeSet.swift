@@ -32,6 +32,9 @@ public struct DerivativeSet: Sendable {
         public var height: Int
         public var reason: String
 
+        /// How the reason of a file the time budget left out begins.
+        public static let budgetReason = "left out to finish in time"
+
         /// `w640.webp: 400×20000 is over WebP's limit of 16383 px a side`.
         public var summary: String { "\(name).\(format.fileExtension): \(reason)" }
     }

@@ -107,17 +107,19 @@ extension Pipeline {
                 task.effort ?? self.config.encodeOptions(for: derivatives[task.derivative], format: task.format).effort
                     ?? EncodeOptions.defaultEffort(for: task.format)
             }
+            // Workers share the encodes, but one encode runs on one core: the estimate is the
+            // larger of the total over the CPUs and the longest single encode.
             func estimate() -> Double {
-                tasks.reduce(0.0) { total, task in
+                let each = tasks.map { task in
                     let options = self.config.encodeOptions(for: derivatives[task.derivative], format: task.format)
                     let pixels = images[task.derivative].width * images[task.derivative].height
                     let once = EncodeBudget.estimateMilliseconds(
                         pixels: pixels, format: task.format, effort: effort(task))
-                    // A quality target encodes, decodes and scores up to six times.
-                    return total
-                        + (options.target == nil
-                            ? once : Double(QualitySearch.maxEncodes) * (once + Double(pixels) / 1e6 * 250))
-                } / parallel
+                    // A quality target encodes, decodes and scores up to `maxEncodes` times.
+                    return options.target == nil
+                        ? once : Double(QualitySearch.maxEncodes) * (once + Double(pixels) / 1e6 * 250)
+                }
+                return Swift.max(each.reduce(0, +) / parallel, each.max() ?? 0)
             }
             while estimate() > leftMs {
                 let avif = tasks.indices.filter { tasks[$0].format == .avif }
@@ -136,7 +138,7 @@ extension Pipeline {
                         name: derivatives[task.derivative].name, format: .avif, width: image.width,
                         height: image.height,
                         reason:
-                            "left out to finish in time: the encodes needed ~\(Int(needed)) ms, \(Int(leftMs)) ms were left"
+                            "\(DerivativeSet.Omission.budgetReason): the encodes needed ~\(Int(needed)) ms, \(Int(leftMs)) ms were left"
                     ))
             }
             // A repeat of a file left out is left out too.
@@ -236,7 +238,9 @@ extension Pipeline {
     /// source at its own size (never enlarged, not cropped or padded: `inside`, or one
     /// dimension given) and apply the same steps with the same background. A 1000-px-wide
     /// upload is then one 1000-px image for every width from 1000 up, and each of its files
-    /// is made by the first derivative that has that format (with the same settings).
+    /// is made by the first derivative that has that format (with the same settings). Steps
+    /// are taken to depend on their parameters only (`StepContext.derivative` names the
+    /// derivative in messages; a step whose pixels depend on it must not be used so).
     static func unscaledTwins(_ derivatives: [DerivativeSpec], scales: [Double]) -> [[Int]] {
         func unscaled(_ i: Int) -> Bool {
             let resize = derivatives[i].resize

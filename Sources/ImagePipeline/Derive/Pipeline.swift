@@ -37,6 +37,13 @@ public struct Pipeline: Sendable {
             do { try derivative.resize.validate() } catch {
                 problems.list.append("derivatives[\(i)]: \(error.message)")
             }
+            // Settings that cannot go together (a quality target on lossless WebP) are refused
+            // here, not at the first upload.
+            for format in derivative.formats {
+                do { try config.encodeOptions(for: derivative, format: format).validate(for: format) } catch {
+                    problems.list.append("derivatives[\(i)].encode.\(format.rawValue): \(error.message)")
+                }
+            }
             var made: [any PipelineStep] = []
             for (j, spec) in derivative.steps.enumerated() {
                 let path = "derivatives[\(i)].steps[\(j)]"

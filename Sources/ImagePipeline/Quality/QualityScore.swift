@@ -9,7 +9,8 @@ public enum QualityScore {
     /// That reference is the same for every encoder, so files from other tools (vipsthumbnail,
     /// Pillow) are scored on the same scale as ours. It is the whole source: a file cropped
     /// from it (`cover`) scores low here and is better scored inside the pipeline, against
-    /// the pixels its encoder was given (`"quality": "auto"`).
+    /// the pixels its encoder was given (`"quality": "auto"`). A source with alpha is flattened
+    /// onto white for a file without it (what the pipeline does by default).
     /// - Returns: each file's score, or why that file could not be scored (not an image…).
     /// - Throws: `ImgfnError` when the source cannot be decoded.
     public static func scores(
@@ -19,7 +20,9 @@ public enum QualityScore {
         return files.map { file in
             Result { () throws(ImgfnError) -> Double in
                 let distorted = try VipsImage.decode(file, limits: limits)
-                let reference = try reference(from: base, width: distorted.width, height: distorted.height)
+                // A file without alpha shows the source flattened (onto white, the pipeline's default).
+                let source = base.hasAlpha && !distorted.hasAlpha ? try base.flattened(onto: .white) : base
+                let reference = try reference(from: source, width: distorted.width, height: distorted.height)
                 return try Ssimulacra2.score(reference: reference, distorted: distorted)
             }
         }

@@ -25,14 +25,16 @@ public enum Staleness: String, Sendable, Codable, CaseIterable {
     case outdatedFailure = "outdated-failure"
     /// The manifest replaced an older set whose leftover files are not all removed yet.
     case cleanupPending = "cleanup-pending"
+    /// The invocation's time budget cut the set short (an AVIF at a lowered effort, or left out).
+    case reducedByBudget = "reduced-by-budget"
 }
 
 /// Compares listed sources with their manifests and failure records, by HEAD only: one
 /// request per current source (two when the manifest is missing or stale), no GET, no write.
 ///
 /// What a HEAD reads is the metadata every manifest and failure record carries
-/// (`config-hash`, `source-etag`, and `cleanup: pending` while a replaced set's files are
-/// being removed). The handler decides again from the manifest itself before it writes, so a
+/// (`config-hash`, `source-etag`, `cleanup: pending` while a replaced set's files are
+/// being removed, `budget: reduced` when the time budget cut the set short). The handler decides again from the manifest itself before it writes, so a
 /// state that changed since the check costs a little work, never a wrong set.
 public struct SourceComparer: Sendable {
     public let pipeline: Pipeline
@@ -56,7 +58,8 @@ public struct SourceComparer: Sendable {
             } else if !describes(object, metadata) {
                 staleness = .otherSource
             } else {
-                return metadata["cleanup"] == "pending" ? .stale(.cleanupPending) : .current
+                if metadata["cleanup"] == "pending" { return .stale(.cleanupPending) }
+                return metadata["budget"] == "reduced" ? .stale(.reducedByBudget) : .current
             }
         } else if manifest != nil {
             // One of another source sharing the keys (which refuses this one).

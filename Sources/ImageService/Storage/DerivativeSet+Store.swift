@@ -97,6 +97,7 @@ extension Manifest {
         if let etag = source.etag { metadata["source-etag"] = etag }
         if let versionId = source.versionId { metadata["source-version-id"] = versionId }
         if !(replaced ?? []).isEmpty { metadata["cleanup"] = "pending" }
+        if reducedByBudget { metadata["budget"] = "reduced" }
         return metadata
     }
 

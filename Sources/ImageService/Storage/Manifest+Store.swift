@@ -31,8 +31,10 @@ extension Manifest {
 
     /// Whether this manifest describes `source` (its key, its ETag, and version ID when the
     /// store gives one) as derived under the configuration hashed `configHash`.
+    /// A set the time budget cut short (an AVIF at a lowered effort, or left out) is not: the
+    /// next look at the source makes it again in full.
     public func isCurrent(for source: ObjectInfo, configHash: String) -> Bool {
-        self.source.key == source.key && self.configHash == configHash
+        self.source.key == source.key && self.configHash == configHash && !reducedByBudget
             // (manifests written before tags were kept unquoted still hold the quotes)
             && self.source.etag.map(ETag.unquoted) == source.etag
             && (source.versionId == nil || self.source.versionId == source.versionId)
@@ -43,6 +45,12 @@ extension Manifest {
     public func keysNotListed(in newer: Manifest) -> [String] {
         var seen = Set(newer.derivatives.map(\.key))
         return (derivatives.map(\.key) + (replaced ?? [])).filter { seen.insert($0).inserted }
+    }
+
+    /// Whether the invocation's time budget lowered an effort or left a file out.
+    public var reducedByBudget: Bool {
+        derivatives.contains { $0.effort != nil }
+            || (omitted ?? []).contains { $0.reason.hasPrefix(DerivativeSet.Omission.budgetReason) }
     }
 
     /// The files this manifest lists, each once (a derivative `sameAs` another lists its file).
