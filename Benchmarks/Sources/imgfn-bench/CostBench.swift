@@ -40,7 +40,7 @@ enum CostBench {
     ) throws -> CostResult {
         var rows: [CostResult.Row] = []
         var limit = "not limited"
-        let outputs = WholeProcess.DerivativeSetTask.defaultSet.outputs
+        let defaultSet = WholeProcess.DerivativeSetTask.defaultSet
         for photo in photos {
             let input = root + "/" + photo.path
             let dir = scratch + "/cost-\(photo.id)"
@@ -55,12 +55,8 @@ enum CostBench {
                     ("imgfn", [wrapped([tools.imgfn, "derive", input, "--out", dir + "/imgfn", "--prefix", ""])]),
                     (
                         "vipsthumbnail",
-                        outputs.enumerated().map { index, output in
-                            wrapped([
-                                tools.vipsthumbnail, input, "-s", "\(output.width)x", "-o",
-                                "\(dir)/vipsthumbnail/o\(index).\(output.suffix)",
-                            ])
-                        }
+                        defaultSet.peerCommands(tools.vipsthumbnail, input: input, dir: dir + "/vipsthumbnail").map(
+                            wrapped)
                     ),
                 ]
                 if let python = tools.pillowPython {

@@ -52,7 +52,8 @@ enum QualityBench {
         photos: [Photo], root: String, tools: WholeProcess.Tools, scratch: String, rounds: Int
     ) throws -> QualityResult {
         var result = QualityResult(files: [], sets: [], cpuOursOverPeer: [:], equalScore: [])
-        let outputs = WholeProcess.DerivativeSetTask.defaultSet.outputs
+        let defaultSet = WholeProcess.DerivativeSetTask.defaultSet
+        let outputs = defaultSet.outputs
         for photo in photos {
             log("quality and cost, derive-default: \(photo.id), \(rounds) rounds")
             let input = root + "/" + photo.path
@@ -72,12 +73,8 @@ enum QualityBench {
                         if round > 0 { ours.append(run) }
                     } else {
                         var total: (ms: Double, rssMiB: Double, cpuMs: Double) = (0, 0, 0)
-                        for (index, output) in outputs.enumerated() {
-                            let run = try Spawn.timed(
-                                [
-                                    tools.vipsthumbnail, input, "-s", "\(output.width)x", "-o",
-                                    "\(peerDir)/o\(index).\(output.suffix)",
-                                ], launcher: tools.launcher)
+                        for command in defaultSet.peerCommands(tools.vipsthumbnail, input: input, dir: peerDir) {
+                            let run = try Spawn.timed(command, launcher: tools.launcher)
                             total = (total.ms + run.ms, max(total.rssMiB, run.rssMiB), total.cpuMs + run.cpuMs)
                         }
                         if round > 0 { peer.append(total) }

@@ -37,6 +37,13 @@ struct WholeProcess {
         static let jpeg = "jpg[Q=80,interlace,strip]", webp = "webp[Q=76,effort=2,strip]",
             avif = "avif[Q=54,effort=0,strip]"
 
+        /// The peer's side of the set: one vipsthumbnail per output, `o<index>.<suffix>` in `dir`.
+        func peerCommands(_ vipsthumbnail: String, input: String, dir: String) -> [[String]] {
+            outputs.enumerated().map { index, output in
+                [vipsthumbnail, input, "-s", "\(output.width)x", "-o", "\(dir)/o\(index).\(output.suffix)"]
+            }
+        }
+
         /// `PipelineConfig.default`: 320/640/1280/2048 in JPEG and WebP, AVIF for the large two.
         static let defaultSet = DerivativeSetTask(
             task: "derive-default", config: nil,
@@ -159,12 +166,7 @@ struct WholeProcess {
     func derive(_ set: DerivativeSetTask, _ photo: Photo, root: String, rounds: Int) throws -> ProcessComparison {
         let input = root + "/" + photo.path
         let dir = scratch + "/\(set.task)-\(photo.id)"
-        let peer = set.outputs.enumerated().map { index, output in
-            [
-                tools.vipsthumbnail, input, "-s", "\(output.width)x", "-o",
-                "\(dir)/vipsthumbnail/o\(index).\(output.suffix)",
-            ]
-        }
+        let peer = set.peerCommands(tools.vipsthumbnail, input: input, dir: dir + "/vipsthumbnail")
         let ours =
             [tools.imgfn, "derive", input, "--out", dir + "/imgfn"] + (set.config.map { ["--config", $0] } ?? [])
         let samples = try run(

@@ -117,7 +117,7 @@ public struct EncodeOptions: Sendable, Equatable, Codable {
     /// The effort used when `effort` is nil, chosen by measurement (bytes × score × CPU):
     /// WebP 2 (a third of effort 4's CPU for ~8 % more bytes at the same score), AVIF 0
     /// (libaom's fastest: 1/30 of effort 4's CPU, 3.2 s → 0.1 s for a 2048-px file, for
-    /// 30–70 % more bytes at the same score, still a quarter below WebP).
+    /// 30–70 % more bytes at the same score, still about a fifth below WebP).
     public static func defaultEffort(for format: OutputFormat) -> Int {
         switch format {
         case .webp: 2

@@ -6,9 +6,9 @@ import ImgfnBase
 /// A bisection over qualities 20…95 that starts at the format's default quality: at most seven
 /// encodes (enough to land on the lowest passing quality wherever the first probe falls, the
 /// score rising with quality), each decoded and scored, so a file costs up to seven encodes
-/// plus seven scores (~0.2 s per megapixel each, on one core) — for a 1280-px JPEG about 1.5 s
-/// rather than 10 ms. The result is deterministic: the same pixels and settings choose the same
-/// quality. When even 95 misses the target, 95 is kept (its score says so). An image under
+/// plus seven scores (~0.2 s per megapixel each, on one core) — a 1280-px JPEG took ~2 s
+/// rather than 40 ms (whole process, README). The result is deterministic: the same pixels and
+/// settings choose the same quality. When even 95 misses the target, 95 is kept (its score says so). An image under
 /// 8 px a side has no scale the metric can measure: it is encoded at the default quality,
 /// without a score.
 enum QualitySearch {
