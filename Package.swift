@@ -7,6 +7,7 @@ import PackageDescription
 //                bootstrap), imgfn-bench
 //   CLI          CLISupport: what the two CLI binaries share
 //   wiring       ServiceWiring: store locations and the store, queue and event-bus factories
+//   requests     ImageRequests: an HTTP request (signed imgproxy-style URL or preset) → response
 //   service      ImageService: events, handler, output keys, manifest, filesystem store
 //   libraries    ImagePipeline (imaging, links libvips)   S3Store (SigV4 + S3, links AsyncHTTPClient)
 //   base         ImgfnBase: the error type, SourceBytes, AtomicFile, the BlobStore protocol
@@ -68,6 +69,16 @@ let package = Package(
             name: "ImageService",
             dependencies: ["ImagePipeline", "ImgfnBase"]
         ),
+        // The pull side: an HTTP request (imgproxy-style signed URL, or a preset) in, an image
+        // response out, one function (`RequestHandler.handle`) that `imgfn serve` and the Lambda
+        // bootstrap's HTTP events both call. HMAC-SHA256 for signatures from swift-crypto.
+        .target(
+            name: "ImageRequests",
+            dependencies: [
+                "ImageService", "ImagePipeline", "ImgfnBase",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // What both shells would otherwise each wire up: store locations (`--store`,
         // `IMGFN_STORE`) and the store, queue and event-bus factories.
         .target(
@@ -79,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "ResizeFunction",
             dependencies: [
-                "ServiceWiring", "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
+                "ServiceWiring", "ImageRequests", "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -104,12 +115,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // `imgfn invoke` / `imgfn backfill`: the handler against any store, S3 and SQS included.
+        // `imgfn invoke` / `imgfn backfill`: the handler against any store, S3 and SQS included;
+        // `imgfn serve`: the request handler behind an HTTP/1.1 server on SwiftNIO.
         .executableTarget(
             name: "imgfn-service",
             dependencies: [
-                "CLISupport", "ServiceWiring", "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
+                "CLISupport", "ServiceWiring", "ImageRequests", "ImageService", "ImagePipeline", "ImgfnBase", "S3Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The benchmark harness (`make bench`): the core in-process, the CLI, the bundled
@@ -161,6 +176,17 @@ let package = Package(
                 "ResizeFunction", "ServiceWiring", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ImageRequestsTests",
+            // The request handler in-process on the filesystem store, and `imgfn serve` over
+            // real sockets on 127.0.0.1.
+            dependencies: [
+                "ImageRequests", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport", "imgfn-service",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),

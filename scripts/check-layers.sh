@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a target imports a project module that is not below it (README "Data flow"):
 #   0 CVips, CHeif, CJxl   1 ImgfnBase   2 ImagePipeline, S3Store   3 ImageService
-#   4 ServiceWiring, CLISupport   5 shells: imgfn, imgfn-service, ResizeFunction, imgfn-bench, imgfn-fuzz
+#   4 ServiceWiring, ImageRequests, CLISupport   5 shells: imgfn, imgfn-service, ResizeFunction, imgfn-bench, imgfn-fuzz
 # A target may import only lower layers, never a sibling of its own layer (so ImagePipeline and
 # S3Store never meet), and only ImagePipeline may import CVips, CHeif or CJxl. SwiftPM enforces the declared
 # edges; this checks the declarations themselves follow the layers, file by file.
@@ -10,16 +10,16 @@ cd "$(dirname "$0")/.."
 
 declare -A layer=(
   [CVips]=0 [CHeif]=0 [CJxl]=0 [ImgfnBase]=1 [ImagePipeline]=2 [S3Store]=2 [ImageService]=3 [ServiceWiring]=4
-  [CLISupport]=4 [imgfn]=5 [imgfn-service]=5 [ResizeFunction]=5 [imgfn-bench]=5 [imgfn-fuzz]=5
+  [ImageRequests]=4 [CLISupport]=4 [imgfn]=5 [imgfn-service]=5 [ResizeFunction]=5 [imgfn-bench]=5 [imgfn-fuzz]=5
 )
 declare -A dir=(
   [ImgfnBase]=Sources/ImgfnBase [ImagePipeline]=Sources/ImagePipeline [S3Store]=Sources/S3Store
-  [ImageService]=Sources/ImageService [ServiceWiring]=Sources/ServiceWiring [CLISupport]=Sources/CLISupport
+  [ImageService]=Sources/ImageService [ServiceWiring]=Sources/ServiceWiring [ImageRequests]=Sources/ImageRequests [CLISupport]=Sources/CLISupport
   [imgfn]=Sources/imgfn [imgfn-service]=Sources/imgfn-service
   [ResizeFunction]=Sources/ResizeFunction [imgfn-bench]=Benchmarks/Sources/imgfn-bench
   [imgfn-fuzz]=Fuzz/Sources/imgfn-fuzz
 )
-modules="CVips|CHeif|CJxl|ImgfnBase|ImagePipeline|S3Store|ImageService|ServiceWiring|CLISupport|ResizeFunction"
+modules="CVips|CHeif|CJxl|ImgfnBase|ImagePipeline|S3Store|ImageService|ServiceWiring|ImageRequests|CLISupport|ResizeFunction"
 
 bad=0
 for target in "${!dir[@]}"; do
@@ -44,7 +44,7 @@ done
 swift package describe --type json 2>/dev/null | python3 -c '
 import json, sys
 layer = {"CVips": 0, "CHeif": 0, "CJxl": 0, "ImgfnBase": 1, "ImagePipeline": 2, "S3Store": 2, "ImageService": 3, "ServiceWiring": 4,
-         "CLISupport": 4, "imgfn": 5, "imgfn-service": 5, "ResizeFunction": 5, "imgfn-bench": 5, "imgfn-fuzz": 5}
+         "ImageRequests": 4, "CLISupport": 4, "imgfn": 5, "imgfn-service": 5, "ResizeFunction": 5, "imgfn-bench": 5, "imgfn-fuzz": 5}
 targets = {t["name"]: t for t in json.load(sys.stdin)["targets"]}
 def closure(name, seen=None):
     seen = set() if seen is None else seen
@@ -66,7 +66,7 @@ for name in layer:
 if "CVips" in closure("S3Store"):
     bad.append("Package.swift: S3Store links libvips")
 # The CLI binary too: its image commands must not pay for an HTTP client at start (imgfn-service has it).
-for name in ("ImgfnBase", "ImagePipeline", "ImageService", "CLISupport", "imgfn", "imgfn-bench", "imgfn-fuzz"):
+for name in ("ImgfnBase", "ImagePipeline", "ImageService", "ImageRequests", "CLISupport", "imgfn", "imgfn-bench", "imgfn-fuzz"):
     if "AsyncHTTPClient" in products(name):
         bad.append(f"Package.swift: {name} links AsyncHTTPClient")
 print("\n".join(bad) if bad else "check-layers: every declared dependency points down")

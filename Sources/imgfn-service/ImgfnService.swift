@@ -1,5 +1,5 @@
-// imgfn-service — `imgfn invoke` and `imgfn backfill`: the commands that run the service's
-// handler against a store (a directory, or S3 with SQS and EventBridge). A binary of its own so
+// imgfn-service — `imgfn invoke`, `imgfn backfill` and `imgfn serve`: the commands that run the
+// service's handlers against a store (a directory, or S3 with SQS and EventBridge). A binary of its own so
 // that `imgfn`'s image commands (resize, derive, score, info) neither link nor pay at every
 // start for the HTTP client and the AWS signer (~3 ms a process); `imgfn` execs this binary,
 // installed beside it, for those two commands (ServiceCommands.swift in imgfn).
@@ -13,9 +13,9 @@ import ImagePipeline
 struct ImgfnService: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imgfn",
-        abstract: "Run imgfn's handler against a store: one event (invoke) or a whole bucket (backfill).",
+        abstract: "Run imgfn's handlers against a store: one event (invoke), a whole bucket (backfill), HTTP (serve).",
         discussion: ExitStatus.helpText,
-        subcommands: [Invoke.self, BackfillCommand.self]
+        subcommands: [Invoke.self, BackfillCommand.self, Serve.self]
     )
 
     static func main() async {

@@ -28,12 +28,8 @@ struct EventBusOption: ParsableArguments {
     }
 }
 
-/// `--store` and the S3 settings, for every command that reads and writes a store.
-struct StoreOptions: ParsableArguments {
-    @Option(
-        help: "The store: a directory (the embedded filesystem store), s3://BUCKET, or s3:// for each event's bucket.")
-    var store: String
-
+/// `--endpoint`, `--path-style` and `--region`: how to reach S3 when a store is on S3.
+struct S3Options: ParsableArguments {
     @Option(help: "S3-compatible endpoint URL (MinIO, R2, a local server), e.g. http://127.0.0.1:9000.")
     var endpoint: String?
 
@@ -42,6 +38,29 @@ struct StoreOptions: ParsableArguments {
 
     @Option(help: "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1).")
     var region: String?
+
+    /// The bucket → store function for `store` (a directory or s3://…); exits 64 naming the
+    /// problem when the S3 settings are unusable.
+    func makeStores(_ store: String) throws -> @Sendable (String) -> any BlobStore {
+        do {
+            let location = try StoreLocation(parsing: store, plainPaths: true)
+            let settings = S3Settings(endpoint: endpoint, pathStyle: pathStyle, region: region)
+            return try StoreFactory.make(location, s3: settings, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ExitStatus.report(error, subject: store)
+        }
+    }
+}
+
+/// `--store` and the S3 settings, for every command that reads and writes a store.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        help: "The store: a directory (the embedded filesystem store), s3://BUCKET, or s3:// for each event's bucket.")
+    var store: String
+
+    @OptionGroup var s3: S3Options
+
+    var region: String? { s3.region }
 
     func validate() throws {
         do { _ = try StoreLocation(parsing: store, plainPaths: true) } catch {
@@ -60,13 +79,5 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The bucket → store function; exits 64 naming the problem when the S3 settings are unusable.
-    func makeStores() throws -> @Sendable (String) -> any BlobStore {
-        do {
-            let location = try StoreLocation(parsing: store, plainPaths: true)
-            let settings = S3Settings(endpoint: endpoint, pathStyle: pathStyle, region: region)
-            return try StoreFactory.make(location, s3: settings, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            throw ExitStatus.report(error, subject: store)
-        }
-    }
+    func makeStores() throws -> @Sendable (String) -> any BlobStore { try s3.makeStores(store) }
 }

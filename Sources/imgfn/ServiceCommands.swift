@@ -5,13 +5,13 @@ import CLISupport
     import Glibc
 #endif
 
-/// `imgfn invoke` and `imgfn backfill` run in `imgfn-service`, installed beside `imgfn`
+/// `imgfn invoke`, `imgfn backfill` and `imgfn serve` run in `imgfn-service`, installed beside `imgfn`
 /// (Sources/imgfn-service): that binary links the S3, SQS and EventBridge clients, this one does
 /// not, so image commands start ~3 ms sooner. `imgfn` execs it with the same arguments (same
 /// process, same pid, same standard streams) before parsing them, so `imgfn invoke --help`
-/// is its help too. The stubs below only list the two commands in `imgfn --help`.
+/// is its help too. The stubs below only list the three commands in `imgfn --help`.
 enum ServiceCommands {
-    static let names: Set<String> = ["invoke", "backfill"]
+    static let names: Set<String> = ["invoke", "backfill", "serve"]
 
     /// `imgfn-service` beside the running executable.
     static var path: String {
@@ -46,4 +46,11 @@ struct BackfillStub: ParsableCommand {
         commandName: "backfill", abstract: "Bring a bucket's derivatives up to date with its sources.")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
     func run() { ServiceCommands.exec(["backfill"] + arguments) }
+}
+
+struct ServeStub: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve images on demand over HTTP (presets, signed imgproxy URLs).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+    func run() { ServiceCommands.exec(["serve"] + arguments) }
 }

@@ -1,53 +1,7 @@
 import ImagePipeline
 import ImgfnBase
 import Synchronization
-
-/// Passes calls through and records the order of writes (`keys`), of deletes (`deleted`), of
-/// both (`operations`: "put KEY" and "delete KEY"), and of reads (`reads`: "get KEY",
-/// "head KEY", "list PREFIX").
-final class RecordingStore<Inner: BlobStore>: BlobStore {
-    let inner: Inner
-    let keys = Mutex<[String]>([])
-    let deleted = Mutex<[String]>([])
-    let operations = Mutex<[String]>([])
-    let reads = Mutex<[String]>([])
-    init(inner: Inner) { self.inner = inner }
-
-    /// Forgets everything recorded so far.
-    func reset() {
-        keys.withLock { $0.removeAll() }
-        deleted.withLock { $0.removeAll() }
-        operations.withLock { $0.removeAll() }
-        reads.withLock { $0.removeAll() }
-    }
-
-    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
-        reads.withLock { $0.append("get \(key)") }
-        return try await inner.get(key, maxBytes: maxBytes)
-    }
-
-    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? {
-        reads.withLock { $0.append("head \(key)") }
-        return try await inner.head(key)
-    }
-
-    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
-        try await inner.put(key, bytes: bytes, attributes: attributes)
-        keys.withLock { $0.append(key) }
-        operations.withLock { $0.append("put \(key)") }
-    }
-
-    func delete(_ key: String) async throws(ImgfnError) {
-        try await inner.delete(key)
-        deleted.withLock { $0.append(key) }
-        operations.withLock { $0.append("delete \(key)") }
-    }
-
-    func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage {
-        reads.withLock { $0.append("list \(prefix)") }
-        return try await inner.list(prefix: prefix, continuation: continuation, limit: limit)
-    }
-}
+import TestSupport
 
 /// Fails reads of one key with a given error (a store that is down, or refuses).
 final class FaultyStore<Inner: BlobStore>: BlobStore {

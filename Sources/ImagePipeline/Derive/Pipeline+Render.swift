@@ -1,0 +1,73 @@
+import ImgfnBase
+
+extension Pipeline {
+    /// One file of one derivative, made on demand (the pull side): the same decode as a set
+    /// (header and limits first, shrink-on-load for this size only), the derivative's resize and
+    /// steps, then the configured encoder settings for `format`.
+    ///
+    /// `derivative` is the name of one of the configuration's derivatives (a preset).
+    /// - Throws: `.invalidOptions` when there is no such derivative or it is not made in
+    ///   `format`; otherwise what decoding and encoding throw (`.overLimit`, `.corruptImage`, …).
+    public func render(derivative name: String, as format: OutputFormat, from source: SourceBytes)
+        throws(ImgfnError) -> RenderedImage
+    {
+        guard let index = config.derivatives.firstIndex(where: { $0.name == name }) else {
+            throw ImgfnError(.invalidOptions, "no derivative named \"\(name)\" in the configuration")
+        }
+        let derivative = config.derivatives[index]
+        guard derivative.formats.contains(format) else {
+            throw ImgfnError(
+                .invalidOptions,
+                "derivative \(name) is made as \(derivative.formats.map(\.rawValue).joined(separator: ", ")), not \(format.rawValue)"
+            )
+        }
+        return try render(derivative, steps: steps[index], as: format, from: source) { chosen in
+            config.encodeOptions(for: derivative, format: chosen)
+        }
+    }
+
+    /// An image for options given with a request rather than configured (an imgproxy-style URL):
+    /// `resize`, then `encode` over the configuration's settings for the format, `format` nil
+    /// choosing the input's own format when imgfn writes it, else JPEG. No steps.
+    /// - Throws: what decoding and encoding throw, `.invalidOptions` for options out of range.
+    public func render(
+        resize: ResizeOptions, as format: OutputFormat?, quality: Int? = nil, from source: SourceBytes
+    ) throws(ImgfnError) -> RenderedImage {
+        try resize.validate()
+        let spec = DerivativeSpec(name: "request", resize: resize, formats: [])
+        return try render(spec, steps: [], as: format, from: source) { chosen in
+            var options = config.encodeOptions(for: spec, format: chosen)
+            if let quality {
+                options.quality = quality
+                options.target = nil
+            }
+            return options
+        }
+    }
+
+    /// The one decode → resize and steps → encode of a single file; `encode` gives the encoder
+    /// settings for the format chosen.
+    private func render(
+        _ derivative: DerivativeSpec, steps: [any PipelineStep], as format: OutputFormat?, from source: SourceBytes,
+        encode: (OutputFormat) -> EncodeOptions
+    ) throws(ImgfnError) -> RenderedImage {
+        let (info, _) = try ImageDecoder.open(source, limits: config.source.limits)
+        let chosen = format ?? OutputFormat(matching: info.format)
+        let scale = derivative.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight)
+        let image: VipsImage
+        do {
+            let base = try ImageDecoder.decodeShrunk(source, info: info, scale: Swift.min(scale, 1))
+            image = try Self.prepare(derivative, steps: steps, from: base)
+        }
+        let encoded = try ImageEncoder.encode(
+            image, as: chosen, encode(chosen), background: derivative.resize.background)
+        return RenderedImage(image: encoded, source: info)
+    }
+}
+
+/// A file made on demand, and what its source was.
+public struct RenderedImage: Sendable {
+    public var image: EncodedImage
+    /// The source's header (format, upright size).
+    public var source: ImageInfo
+}

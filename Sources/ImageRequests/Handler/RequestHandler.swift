@@ -1,0 +1,368 @@
+import Crypto
+import Dispatch
+import ImagePipeline
+import ImageService
+import ImgfnBase
+
+/// Answers one HTTP request: the single function behind `imgfn serve` and the Lambda function's
+/// HTTP events. Never throws: every problem is a status with a one-line reason.
+///
+/// Routes (GET and HEAD):
+/// - `/health`: 200 with the renders running and waiting.
+/// - `/{preset}/{key}[.{ext}]`: a configured derivative (`PresetURL`), served from its stored
+///   file when the store has a current one, else rendered and written to that same key.
+/// - `/{signature}/{options}/plain/{source}[@{ext}]` and the Base64 form: imgproxy's processing
+///   URLs (`ProcessingURL`), signature checked first.
+///
+/// For either: HEAD the source (404 if missing) → `ETag` from its version and the normalised
+/// request → `If-None-Match` answered with 304 from that HEAD alone → a stored result (GET) →
+/// else wait for a render slot (`AdmissionGate`: 503 when full) → GET the source → the set's
+/// decode → derive → encode for this one file → write it through → answer.
+public struct RequestHandler: Sendable {
+    public let pipeline: Pipeline
+    /// Where sources are read.
+    public let sources: any BlobStore
+    /// Where results are read and written (the output bucket, or the sources' store).
+    public let outputs: any BlobStore
+    public let settings: RequestSettings
+    let gate: AdmissionGate
+
+    /// - Parameter stores: the store of a bucket by name (`StoreFactory`); asked for
+    ///   `settings.bucket` (or "" for the filesystem store) and for the output bucket.
+    public init(pipeline: Pipeline, stores: @Sendable (String) -> any BlobStore, settings: RequestSettings) {
+        self.pipeline = pipeline
+        let bucket = settings.bucket ?? ""
+        sources = stores(bucket)
+        outputs = stores(pipeline.config.output.bucket ?? bucket)
+        self.settings = settings
+        gate = AdmissionGate(running: settings.concurrency, waiting: settings.queueLength)
+    }
+
+    /// How an image answer was made, in `X-Imgfn-Result` and the access log.
+    public enum Result: String, Sendable {
+        /// Rendered for this request (and written through when configured).
+        case rendered
+        /// A stored file: a derivative set's, or an earlier request's result.
+        case stored
+        /// 304: the client's copy is current.
+        case notModified = "not-modified"
+    }
+
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return .error(
+                405, "method \(request.method.prefix(20)) not allowed: GET or HEAD", headers: [("Allow", "GET, HEAD")])
+        }
+        if request.path == "/health" {
+            let load = await gate.load
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+                body: Array(#"{"status":"ok","renders":\#(load.running),"waiting":\#(load.waiting)}"#.utf8))
+        }
+        do throws(ProcessingURL.Problem) {
+            if let preset = try PresetURL.parse(request.path, derivatives: pipeline.config.derivatives) {
+                return await serve(preset, request)
+            }
+            guard let (signature, signedPath) = ProcessingURL.split(request.path) else {
+                return .error(404, "no such route: use /PRESET/KEY or /SIGNATURE/OPTIONS/plain/SOURCE")
+            }
+            if let signing = settings.signing {
+                guard signing.verify(signature: signature, path: signedPath) else {
+                    return .error(403, "invalid signature")
+                }
+            } else if !settings.allowUnsigned {
+                return .error(403, "signed URLs are required and no signing key is configured")
+            }
+            let url = try ProcessingURL.parse(
+                request.path, presets: pipeline.config.derivatives, maxDimension: settings.maxDimension)
+            return await serve(url, request)
+        } catch {
+            return .error(error.status, error.reason)
+        }
+    }
+
+    // MARK: - Presets
+
+    private func serve(_ url: PresetURL, _ request: HTTPRequest) async -> HTTPResponse {
+        let source: ObjectInfo
+        switch await head(url.key) {
+        case .success(let info): source = info
+        case .failure(let refusal): return refusal.response
+        }
+        let accepted = AcceptedFormat(accept: request.header("Accept"))
+        let format = url.format ?? accepted.choose(among: url.derivative.formats)
+        let negotiated = url.format == nil && url.derivative.formats.count > 1
+        let tag = etag(source, ["preset", url.derivative.name, format.rawValue])
+        let common = commonHeaders(etag: tag, negotiated: negotiated)
+        if matches(request.header("If-None-Match"), tag) { return notModified(common) }
+
+        let config = pipeline.config
+        let keys = OutputKeys(sourceKey: url.key, sourcePrefix: config.source.prefix, output: config.output)
+        let name = url.derivative.name
+        // The set's own file: straight from its key when the template does not need the size,
+        // else (or when that file is not this source's) through a current manifest.
+        if !config.output.key.contains("{width}") && !config.output.key.contains("{height}") {
+            let key = keys.key(name: name, format: format, width: 0, height: 0)
+            if let stored = await storedResult(key, source: source, configHash: pipeline.configHash) {
+                return image(stored.bytes, format.contentType, common, .stored)
+            }
+        }
+        if let manifest = try? await Manifest.read(from: outputs, key: keys.manifestKey),
+            manifest.isCurrent(for: source, configHash: pipeline.configHash),
+            let listed = manifest.derivatives.first(where: { $0.name == name && $0.format == format }),
+            let stored = await storedResult(listed.key, source: nil, configHash: nil)
+        {
+            return image(stored.bytes, format.contentType, common, .stored)
+        }
+        let rendered = await render(source) { bytes throws(ImgfnError) in
+            try pipeline.render(derivative: name, as: format, from: bytes)
+        }
+        switch rendered {
+        case .failure(let refusal): return refusal.response
+        case .success(let result):
+            let image = result.image
+            if settings.writeThrough {
+                let key = keys.key(name: name, format: format, width: image.width, height: image.height)
+                try? await outputs.put(
+                    key, bytes: image.bytes,
+                    attributes: BlobAttributes(
+                        contentType: format.contentType, cacheControl: config.output.cacheControl,
+                        metadata: resultMetadata(source)))
+            }
+            return self.image(image.bytes, format.contentType, common + sourceSize(result), .rendered)
+        }
+    }
+
+    // MARK: - Processing URLs
+
+    private func serve(_ url: ProcessingURL, _ request: HTTPRequest) async -> HTTPResponse {
+        switch url.source {
+        case .local where settings.bucket != nil:
+            return .error(403, "local:/// sources are not served: the store is s3://\(settings.bucket ?? "")")
+        case .s3(let bucket, _) where bucket != settings.bucket:
+            return .error(403, "bucket \(bucket.prefix(64)) is not served")
+        default: break
+        }
+        let key = url.source.key
+        let source: ObjectInfo
+        switch await head(key) {
+        case .success(let info): source = info
+        case .failure(let refusal): return refusal.response
+        }
+        let options = url.options
+        let accepted = AcceptedFormat(accept: request.header("Accept"))
+        let negotiated = options.format == nil
+        let wanted = options.format?.rawValue ?? "accept-\(accepted.rawValue)"
+        let tag = etag(source, ["process", options.canonical, wanted])
+        let common = commonHeaders(etag: tag, negotiated: negotiated)
+        if matches(request.header("If-None-Match"), tag) { return notModified(common) }
+
+        let config = pipeline.config
+        let keys = OutputKeys(sourceKey: key, sourcePrefix: config.source.prefix, output: config.output)
+        // One stored result per source version and normalised request, beside the source's set.
+        let resultKey = "\(config.output.prefix)_requests/\(keys.dir)\(keys.file)/\(Self.digestHex(tag))"
+        if settings.writeThrough,
+            let stored = await storedResult(resultKey, source: source, configHash: pipeline.configHash)
+        {
+            return image(stored.bytes, stored.contentType, common, .stored)
+        }
+        let rendered = await render(source) { bytes throws(ImgfnError) in
+            var format = options.format
+            var resize = options.resizeOptions(sourceWidth: 1, sourceHeight: 1)
+            if options.format == nil || options.resizingType == .auto {
+                let info = try ImageResizer.info(of: bytes, limits: config.source.limits)
+                format = format ?? accepted.choose(forInput: info.format, hasAlpha: info.hasAlpha)
+                resize = options.resizeOptions(sourceWidth: info.orientedWidth, sourceHeight: info.orientedHeight)
+            }
+            return try pipeline.render(resize: resize, as: format, quality: options.quality, from: bytes)
+        }
+        switch rendered {
+        case .failure(let refusal): return refusal.response
+        case .success(let result):
+            let image = result.image
+            if settings.writeThrough {
+                try? await outputs.put(
+                    resultKey, bytes: image.bytes,
+                    attributes: BlobAttributes(
+                        contentType: image.format.contentType, cacheControl: settings.cacheControl,
+                        metadata: resultMetadata(source)))
+            }
+            return self.image(image.bytes, image.format.contentType, common + sourceSize(result), .rendered)
+        }
+    }
+
+    // MARK: - Steps shared by both routes
+
+    /// The source's description, or the answer when there is none to serve: 403 for a key
+    /// outside the source prefix (or not a plain relative key), 404, 413, 502/503.
+    private func head(_ key: String) async -> Swift.Result<ObjectInfo, Refusal> {
+        if let reason = Self.refusal(ofKey: key, prefix: pipeline.config.source.prefix) {
+            return .failure(Refusal(.error(403, reason)))
+        }
+        let info: ObjectInfo?
+        do {
+            info = try await sources.head(key)
+        } catch {
+            return .failure(Refusal(Self.response(for: error, subject: "the store")))
+        }
+        guard let info else { return .failure(Refusal(.error(404, "no source \(key.prefix(300))"))) }
+        let limit = pipeline.config.source.limits.maxBytes
+        if info.size > limit {
+            return .failure(Refusal(.error(413, "source is \(info.size) bytes, over the limit of \(limit)")))
+        }
+        return .success(info)
+    }
+
+    /// Why `key` may not be read, or nil: only relative keys under the source prefix, without
+    /// empty, `.` or `..` segments (after percent-decoding, so encoded traversal is caught too).
+    static func refusal(ofKey key: String, prefix: String) -> String? {
+        let segments = key.split(separator: "/", omittingEmptySubsequences: false)
+        if key.isEmpty || key.hasPrefix("/") || key.contains("\0") || key.contains("\\")
+            || segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+        {
+            return "key \(key.prefix(300)) is not a plain relative key (no empty, . or .. segments)"
+        }
+        if !key.hasPrefix(prefix) { return "key \(key.prefix(300)) is not under the source prefix \"\(prefix)\"" }
+        return nil
+    }
+
+    /// A stored file to serve: its bytes when it exists and (when given) was made from this
+    /// version of the source with this configuration.
+    private func storedResult(_ key: String, source: ObjectInfo?, configHash: String?) async -> (
+        bytes: [UInt8], contentType: String
+    )? {
+        guard let object = try? await outputs.get(key, maxBytes: 256 << 20) else { return nil }
+        let metadata = object.info.attributes.metadata
+        if let source, let etag = source.etag, metadata["source-etag"].map(ETag.unquoted) != etag { return nil }
+        if let configHash, metadata["config-hash"] != configHash { return nil }
+        let bytes = object.bytes.withUnsafeBytes { [UInt8]($0) }
+        return (bytes, object.info.attributes.contentType)
+    }
+
+    /// Waits for a render slot, GETs the source and runs `work` on a Dispatch thread (libvips
+    /// work blocks; Swift concurrency's threads must not).
+    private func render(
+        _ source: ObjectInfo, _ work: @escaping @Sendable (SourceBytes) throws(ImgfnError) -> RenderedImage
+    ) async -> Swift.Result<RenderedImage, Refusal> {
+        switch await gate.enter(timeout: settings.queueTimeout) {
+        case .admitted: break
+        case .queueFull:
+            return .failure(
+                Refusal(
+                    .error(
+                        503, "overloaded: \(gate.running) renders running and \(gate.waiting) waiting",
+                        headers: [("Retry-After", "1")])))
+        case .timedOut:
+            return .failure(
+                Refusal(
+                    .error(
+                        503, "no render slot within \(settings.queueTimeout.components.seconds) s",
+                        headers: [("Retry-After", "1")])))
+        }
+        let result: Swift.Result<RenderedImage, Refusal>
+        do {
+            let object = try await sources.get(source.key, maxBytes: pipeline.config.source.limits.maxBytes)
+            let bytes = object.bytes
+            let outcome = await withCheckedContinuation { continuation in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    continuation.resume(returning: Swift.Result { () throws(ImgfnError) in try work(bytes) })
+                }
+            }
+            switch outcome {
+            case .success(let image): result = .success(image)
+            case .failure(let error): result = .failure(Refusal(Self.response(for: error, subject: "the source")))
+            }
+        } catch {
+            result = .failure(Refusal(Self.response(for: error, subject: "the store")))
+        }
+        await gate.leave()
+        return result
+    }
+
+    /// The HTTP status for an `ImgfnError`, with its message as the reason.
+    static func response(for error: ImgfnError, subject: String) -> HTTPResponse {
+        let code = error.code
+        switch code {
+        case .emptyInput, .unsupportedFormat: return .error(415, error.message)
+        case .corruptImage: return .error(422, error.message)
+        case .overLimit: return .error(413, error.message)
+        case .overFormatLimit, .invalidOptions: return .error(400, error.message)
+        case .notFound: return .error(404, error.message)
+        case .storeUnavailable, .deadline:
+            return .error(503, "\(subject) is unavailable: \(error.message)", headers: [("Retry-After", "1")])
+        case .accessDenied, .inputUnreadable:
+            return .error(502, "\(subject) refused: \(error.message)")
+        default: return .error(500, error.message)
+        }
+    }
+
+    private func resultMetadata(_ source: ObjectInfo) -> [String: String] {
+        var metadata = DerivedBy.metadata
+        metadata["source-key"] = source.key
+        metadata["config-hash"] = pipeline.configHash
+        if let etag = source.etag { metadata["source-etag"] = etag }
+        if let version = source.versionId { metadata["source-version-id"] = version }
+        return metadata
+    }
+
+    /// A weak entity tag: the answer is the same image for the same source version, request and
+    /// configuration (bytes may differ between a set's file and a render of it).
+    private func etag(_ source: ObjectInfo, _ request: [String]) -> String {
+        let fields =
+            [
+                "imgfn-1", VipsRuntime.libvipsVersion, pipeline.configHash, source.key, source.etag ?? "",
+                source.versionId ?? "", "\(source.size)",
+            ] + request
+        return "W/\"\(Self.digestHex(fields.joined(separator: "\n")))\""
+    }
+
+    /// 32 hex digits of SHA-256.
+    static func digestHex(_ text: String) -> String {
+        let digest = SHA256.hash(data: Array(text.utf8))
+        return digest.prefix(16).map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// `If-None-Match` (a list, `*`, weak or strong tags) against `tag`, compared weakly.
+    func matches(_ header: String?, _ tag: String) -> Bool {
+        guard let header else { return false }
+        func opaque(_ text: Substring) -> Substring {
+            let trimmed = text.trimmingCharacters()
+            return trimmed.hasPrefix("W/") ? trimmed.dropFirst(2) : trimmed
+        }
+        let ours = opaque(Substring(tag))
+        return header.split(separator: ",").contains { $0.trimmingCharacters() == "*" || opaque($0) == ours }
+    }
+
+    private func commonHeaders(etag: String, negotiated: Bool) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = [("ETag", etag), ("Cache-Control", settings.cacheControl)]
+        if negotiated { headers.append(("Vary", "Accept")) }
+        return headers
+    }
+
+    /// `X-Imgfn-Source-Size: WIDTHxHEIGHT`, the source's upright size, on rendered answers.
+    private func sourceSize(_ result: RenderedImage) -> [(name: String, value: String)] {
+        [("X-Imgfn-Source-Size", "\(result.source.orientedWidth)x\(result.source.orientedHeight)")]
+    }
+
+    private func notModified(_ common: [(name: String, value: String)]) -> HTTPResponse {
+        HTTPResponse(status: 304, headers: common + [("X-Imgfn-Result", Result.notModified.rawValue)])
+    }
+
+    private func image(
+        _ bytes: [UInt8], _ contentType: String, _ common: [(name: String, value: String)], _ result: Result
+    ) -> HTTPResponse {
+        HTTPResponse(
+            status: 200,
+            headers: [("Content-Type", contentType)] + common + [("X-Imgfn-Result", result.rawValue)],
+            body: bytes)
+    }
+}
+
+/// A response that ends a request early (carried through `Result`).
+struct Refusal: Error {
+    let response: HTTPResponse
+    init(_ response: HTTPResponse) { self.response = response }
+}

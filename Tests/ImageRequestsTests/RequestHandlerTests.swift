@@ -1,0 +1,322 @@
+import Foundation
+import ImagePipeline
+import ImageRequests
+import ImageService
+import ImgfnBase
+import TestSupport
+import Testing
+
+/// The request handler in-process, on the filesystem store: routes, negotiation, caching,
+/// statuses. `ServeTests` runs the same handler behind `imgfn serve` over real sockets.
+@Suite struct RequestHandlerTests {
+    static let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+    static let phone = "large/matrix/phone-12mp-orientation-6-baseline.jpg"
+
+    /// A store directory with sources under `uploads/`, and a handler over it.
+    struct Served {
+        let root: String
+        let store: RecordingStore<FileSystemBlobStore>
+        let handler: RequestHandler
+        let pipeline: Pipeline
+
+        init(
+            config: PipelineConfig = .default, files: [String: String] = ["storm.jpg": Fixtures.photo],
+            configure: (inout RequestSettings) -> Void = { $0.allowUnsigned = true },
+            wrap: (@Sendable (any BlobStore) -> any BlobStore)? = nil
+        ) throws {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("imgfn-req-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: root + "/uploads", withIntermediateDirectories: true)
+            for (name, fixture) in files {
+                try FileManager.default.copyItem(atPath: Fixtures.path(fixture), toPath: "\(root)/uploads/\(name)")
+            }
+            let store = RecordingStore(inner: FileSystemBlobStore(root: root))
+            self.store = store
+            pipeline = try Pipeline(config)
+            var settings = RequestSettings(cores: 2)
+            configure(&settings)
+            let backing: any BlobStore = wrap?(store) ?? store
+            handler = RequestHandler(pipeline: pipeline, stores: { _ in backing }, settings: settings)
+        }
+
+        func get(_ path: String, _ headers: [(name: String, value: String)] = [], method: String = "GET") async
+            -> HTTPResponse
+        {
+            await handler.handle(HTTPRequest(method: method, target: path, headers: headers))
+        }
+
+        /// Every file under `derived/`.
+        var derivedFiles: [String] {
+            let base = root + "/derived"
+            let found = FileManager.default.enumerator(atPath: base)?.allObjects as? [String] ?? []
+            return found.filter { !$0.hasPrefix(".") && !(isDirectory(base + "/" + $0)) }.sorted()
+        }
+
+        private func isDirectory(_ path: String) -> Bool {
+            var directory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: root) }
+    }
+
+    static func info(_ response: HTTPResponse) throws -> ImageInfo {
+        try ImageResizer.info(of: SourceBytes(response.body))
+    }
+
+    @Test func presetsNegotiateAmongTheDerivativesFormats() async throws {
+        let served = try Served()
+        defer { served.remove() }
+        // AVIF is made at 1280, not at 640: WebP there.
+        let avif = await served.get("/w1280/uploads/storm.jpg", [("Accept", Self.chrome)])
+        #expect(avif.status == 200)
+        #expect(avif.header("Content-Type") == "image/avif")
+        #expect(avif.header("Vary") == "Accept")
+        let avifInfo = try Self.info(avif)
+        #expect((avifInfo.format, avifInfo.width, avifInfo.height) == (.avif, 1280, 853))
+        let webp = await served.get("/w640/uploads/storm.jpg", [("Accept", Self.chrome)])
+        #expect(try Self.info(webp).format == .webp)
+        let jpeg = await served.get("/w640/uploads/storm.jpg")
+        #expect(try Self.info(jpeg).format == .jpeg)
+        #expect(jpeg.header("ETag") != webp.header("ETag"))
+        // An explicit format is not negotiated: no Vary.
+        let explicit = await served.get("/w640/uploads/storm.jpg.webp", [("Accept", "image/jpeg")])
+        #expect(try Self.info(explicit).format == .webp)
+        #expect(explicit.header("Vary") == nil)
+        #expect(explicit.header("Cache-Control") == "public, max-age=86400")
+    }
+
+    @Test func aRepeatIsAStoredFileAndNotARender() async throws {
+        let served = try Served()
+        defer { served.remove() }
+        let first = await served.get("/_/rs:fill:200:200/g:sm/plain/local:///uploads/storm.jpg@webp")
+        #expect(first.status == 200)
+        #expect(first.header("X-Imgfn-Result") == "rendered")
+        #expect(first.header("X-Imgfn-Source-Size") == "1920x1280")
+        #expect(served.store.keys.withLock { $0.count } == 1)
+        let key = try #require(served.store.keys.withLock { $0.first })
+        #expect(key.hasPrefix("derived/_requests/storm.jpg/"))
+        served.store.reset()
+        // The same request spelt another way: the same normalised options, the same result.
+        let again = await served.get("/_/w:200/h:200/rt:fill/g:sm/plain/local:///uploads/storm.jpg@webp")
+        #expect(again.header("X-Imgfn-Result") == "stored")
+        #expect(again.body == first.body)
+        #expect(again.header("ETag") == first.header("ETag"))
+        #expect(served.store.keys.withLock { $0.isEmpty })
+        #expect(served.store.reads.withLock { $0 } == ["head uploads/storm.jpg", "get \(key)"])
+    }
+
+    @Test func ifNoneMatchIsAnsweredFromAHeadAlone() async throws {
+        let served = try Served()
+        defer { served.remove() }
+        let path = "/w320/uploads/storm.jpg"
+        let first = await served.get(path, [("Accept", Self.chrome)])
+        let tag = try #require(first.header("ETag"))
+        served.store.reset()
+        for header in [tag, "\"other\", \(tag)", "*", tag.replacing("W/", with: "")] {
+            let response = await served.get(path, [("Accept", Self.chrome), ("If-None-Match", header)])
+            #expect(response.status == 304, "If-None-Match: \(header)")
+            #expect(response.body.isEmpty)
+            #expect(response.header("ETag") == tag)
+            #expect(response.header("Vary") == "Accept")
+        }
+        #expect(Set(served.store.reads.withLock { $0 }) == ["head uploads/storm.jpg"])
+        // Another format is another entity.
+        let jpeg = await served.get(path, [("If-None-Match", tag)])
+        #expect(jpeg.status == 200)
+        // A replaced source is another version: the old tag no longer matches.
+        try Data(Fixtures.array("formats/progressive.jpg")).write(
+            to: URL(fileURLWithPath: served.root + "/uploads/storm.jpg"))
+        let replaced = await served.get(path, [("Accept", Self.chrome), ("If-None-Match", tag)])
+        #expect(replaced.status == 200)
+        #expect(replaced.header("X-Imgfn-Result") == "rendered")
+        #expect(try Self.info(replaced).height == 213)  // progressive.jpg is 1200×800
+    }
+
+    @Test func aPushedSetIsServedAsItIs() async throws {
+        let served = try Served(files: ["storm.jpg": Fixtures.photo, "small.webp": "formats/photo.webp"])
+        defer { served.remove() }
+        let push = Handler(pipeline: served.pipeline) { _ in FileSystemBlobStore(root: served.root) }
+        for key in ["uploads/storm.jpg", "uploads/small.webp"] {
+            let result = await push.handle(ObjectCreated(bucket: "b", key: key))
+            #expect(!result.isFailure, "\(result)")
+        }
+        served.store.reset()
+        let response = await served.get("/w320/uploads/storm.jpg.webp")
+        #expect(response.header("X-Imgfn-Result") == "stored")
+        let file = try Data(contentsOf: URL(fileURLWithPath: served.root + "/derived/storm/w320.webp"))
+        #expect(response.body == [UInt8](file))
+        #expect(served.store.keys.withLock { $0.isEmpty })
+        // 800 px wide: w2048's JPEG is w1280's file (`sameAs` in the manifest), found through it.
+        let repeated = await served.get("/w2048/uploads/small.webp.jpg")
+        #expect(repeated.header("X-Imgfn-Result") == "stored")
+        let twin = try Data(contentsOf: URL(fileURLWithPath: served.root + "/derived/small/w1280.jpg"))
+        #expect(repeated.body == [UInt8](twin))
+        #expect(!FileManager.default.fileExists(atPath: served.root + "/derived/small/w2048.jpg"))
+    }
+
+    @Test func signaturesAreRequiredByDefault() async throws {
+        let path = "/rs:fit:100:100/plain/local:///uploads/storm.jpg@jpg"
+        let unsigned = try Served(configure: { _ in })
+        defer { unsigned.remove() }
+        let refused = await unsigned.get("/anything\(path)")
+        #expect(refused.status == 403)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("signed URLs are required"))
+        // Presets need no signature: they name only what the configuration makes.
+        #expect(await unsigned.get("/w320/uploads/storm.jpg").status == 200)
+
+        let signing = try URLSigning(keys: "736563726574", salts: "68656c6c6f")
+        let signed = try Served(configure: { $0.signing = signing })
+        defer { signed.remove() }
+        let ok = await signed.get("/\(signing.sign(path))\(path)")
+        #expect(ok.status == 200)
+        #expect(try Self.info(ok).width == 100)
+        let tampered = await signed.get("/\(signing.sign(path))\(path.replacing("100:100", with: "2000:2000"))")
+        #expect(tampered.status == 403)
+        #expect(await signed.get("/insecure\(path)").status == 403)
+        // No render happened for a refused signature: nothing was read.
+        #expect(signed.store.reads.withLock { $0.filter { $0.contains("2000") }.isEmpty })
+    }
+
+    @Test func sidewaysPhoneThroughEveryRoute() async throws {
+        let served = try Served(files: ["phone.jpg": Self.phone])
+        defer { served.remove() }
+        let processed = await served.get("/_/rs:fit:320:320/plain/local:///uploads/phone.jpg@jpg")
+        #expect(processed.header("X-Imgfn-Source-Size") == "4272x2848")
+        let fromURL = try Self.info(processed)
+        let preset = try Self.info(await served.get("/w320/uploads/phone.jpg"))
+        let direct = try ImageResizer.info(
+            of: SourceBytes(
+                ImageResizer.resize(
+                    Fixtures.bytes(Self.phone), ResizeOptions(width: 320, height: 320),
+                    encode: EncodeOptions(format: .jpeg)
+                ).bytes))
+        #expect((fromURL.width, fromURL.height) == (320, 213))
+        #expect((preset.width, preset.height) == (direct.width, direct.height))
+        #expect(fromURL.orientation == 1 && preset.orientation == 1)
+    }
+
+    @Test func refusalsHaveAStatusAndOneLine() async throws {
+        var config = PipelineConfig.default
+        config.source.limits.maxPixels = 20_000_000
+        let served = try Served(
+            config: config,
+            files: [
+                "storm.jpg": Fixtures.photo, "text.jpg": "bad/text.jpg", "cut.jpg": "bad/truncated.jpg",
+                "crc.png": "large/matrix/damaged-png-crc.png", "bomb.png": "bad/bomb.png",
+            ])
+        defer { served.remove() }
+        try FileManager.default.createDirectory(atPath: served.root + "/secret", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: served.root + "/secret/a.jpg"))
+        let cases: [(String, Int)] = [
+            ("/w320/uploads/missing.jpg", 404),
+            ("/_/w:100/plain/local:///uploads/missing.jpg", 404),
+            ("/w320/uploads/text.jpg", 415),
+            ("/w320/uploads/cut.jpg", 422),
+            ("/_/w:100/plain/local:///uploads/crc.png", 422),
+            ("/w320/uploads/bomb.png", 413),
+            ("/w320/secret/a.jpg", 403),
+            ("/w320/uploads/../secret/a.jpg", 403),
+            ("/w320/uploads/%2e%2e/secret/a.jpg", 403),
+            ("/w320/uploads/%2E%2E%2Fsecret%2Fa.jpg", 403),
+            ("/w320/uploads//storm.jpg", 403),
+            ("/_/w:100/plain/local:///uploads/%2e%2e/secret/a.jpg", 403),
+            ("/_/w:100/plain/local:////etc/passwd", 403),
+            ("/_/w:100/plain/s3://other-bucket/uploads/storm.jpg", 403),
+            ("/_/w:100/plain/http://127.0.0.1:1/uploads/storm.jpg", 403),
+            ("/_/w:9000/plain/local:///uploads/storm.jpg", 400),
+            ("/_/zoom:2/plain/local:///uploads/storm.jpg", 400),
+            ("/nothing", 404),
+        ]
+        for (path, status) in cases {
+            let response = await served.get(path)
+            let reason = String(decoding: response.body, as: UTF8.self)
+            #expect(response.status == status, "\(path): \(response.status) \(reason)")
+            #expect(reason.hasSuffix("\n") && reason.dropLast().split(separator: "\n").count == 1, "\(path): \(reason)")
+            #expect(response.header("Cache-Control") == "no-store")
+        }
+        let post = await served.get("/w320/uploads/storm.jpg", method: "POST")
+        #expect(post.status == 405)
+        #expect(post.header("Allow") == "GET, HEAD")
+        // Nothing was written for any refusal.
+        #expect(served.derivedFiles.isEmpty, "\(served.derivedFiles)")
+    }
+
+    @Test func storeFaultsAre502Or503() async throws {
+        for (code, status) in [(ImgfnError.Code.storeUnavailable, 503), (.accessDenied, 502)] {
+            let served = try Served(wrap: { BrokenStore(inner: $0, error: ImgfnError(code, "injected")) })
+            defer { served.remove() }
+            let response = await served.get("/w320/uploads/storm.jpg")
+            #expect(response.status == status)
+            if status == 503 { #expect(response.header("Retry-After") == "1") }
+        }
+    }
+
+    @Test func overloadIsTurnedAwayWithRetryAfter() async throws {
+        let served = try Served(
+            files: ["phone.jpg": Self.phone],
+            configure: {
+                $0.allowUnsigned = true
+                $0.concurrency = 1
+                $0.queueLength = 1
+            })
+        defer { served.remove() }
+        // Eight different renders of a 12 MP photo at once, for one render slot and one place
+        // in the queue: the others are refused at once, not queued without bound.
+        let statuses = await withTaskGroup(of: HTTPResponse.self) { group in
+            for i in 0..<8 {
+                group.addTask { await served.get("/_/rs:fit:\(1000 + i):0/plain/local:///uploads/phone.jpg@jpg") }
+            }
+            return await group.reduce(into: [HTTPResponse]()) { $0.append($1) }
+        }
+        let ok = statuses.filter { $0.status == 200 }
+        let refused = statuses.filter { $0.status == 503 }
+        #expect(ok.count >= 1 && refused.count >= 1, "\(statuses.map(\.status))")
+        #expect(ok.count + refused.count == 8, "\(statuses.map(\.status))")
+        #expect(refused.allSatisfy { $0.header("Retry-After") == "1" })
+        // Served again once the load is gone.
+        #expect(await served.get("/_/rs:fit:1000:0/plain/local:///uploads/phone.jpg@jpg").status == 200)
+    }
+
+    @Test func aRequestThatWaitsTooLongIsRefused() async throws {
+        let served = try Served(
+            files: ["phone.jpg": Self.phone],
+            configure: {
+                $0.allowUnsigned = true
+                $0.concurrency = 1
+                $0.queueLength = 8
+                $0.queueTimeout = .milliseconds(1)
+            })
+        defer { served.remove() }
+        let statuses = await withTaskGroup(of: Int.self) { group in
+            for i in 0..<4 {
+                group.addTask {
+                    await served.get("/_/rs:fit:\(2000 + i):0/plain/local:///uploads/phone.jpg@jpg").status
+                }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.contains(503) && statuses.contains(200), "\(statuses)")
+    }
+
+    @Test func healthAndHead() async throws {
+        let served = try Served()
+        defer { served.remove() }
+        let health = await served.get("/health")
+        #expect(health.status == 200)
+        #expect(String(decoding: health.body, as: UTF8.self).contains(#""status":"ok""#))
+        let head = await served.get("/w320/uploads/storm.jpg", method: "HEAD")
+        #expect(head.status == 200)
+        #expect(head.header("Content-Type") == "image/jpeg")
+    }
+}
+
+/// Every call fails with `error`.
+struct BrokenStore: BlobStore {
+    let inner: any BlobStore
+    let error: ImgfnError
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject { throw error }
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? { throw error }
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) { throw error }
+    func delete(_ key: String) async throws(ImgfnError) { throw error }
+    func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage { throw error }
+}
