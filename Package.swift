@@ -185,9 +185,6 @@ let package = Package(
             // real sockets on 127.0.0.1.
             dependencies: [
                 "ImageRequests", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport", "imgfn-service",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -197,8 +194,8 @@ let package = Package(
         ),
         .testTarget(
             name: "imgfnTests",
-            // Runs the built `imgfn` binary as a child process.
-            dependencies: ["imgfn", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport"]
+            // Runs the built `imgfn` and `imgfn-service` binaries as child processes.
+            dependencies: ["imgfn", "imgfn-service", "ImageService", "ImagePipeline", "ImgfnBase", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -10,9 +10,9 @@ import Testing
 /// baseline and progressive, a sideways TIFF, 50:1 panoramas, a large PNG with alpha, an
 /// interlaced PNG, animated WebP and GIF; damaged data of every format, cut short or corrupt;
 /// benign quirks of real files) goes through `imgfn resize`, `imgfn derive` with the default
-/// set, and the handler over the filesystem store. All three must agree: the same upright size
-/// and 320-wide pixels that match an upright reference, or the same one-line refusal (and then
-/// nothing written).
+/// set, the handler over the filesystem store, and `imgfn serve` over HTTP (the w320 preset).
+/// All four must agree: the same upright size and 320-wide pixels that match an upright
+/// reference, or the same one-line refusal (and then nothing written).
 @Suite struct InputMatrixTests {
     struct Input: Sendable, CustomTestStringConvertible {
         /// Absolute path of the input.
@@ -125,6 +125,7 @@ import Testing
             ("imgfn resize", try resize(input, scratch: scratch)),
             ("imgfn derive", try derive(input, scratch: scratch)),
             ("handler (imgfn invoke)", try handle(input, scratch: scratch)),
+            ("HTTP (imgfn serve)", try request(input, scratch: scratch)),
         ]
         for (path, outcome) in outcomes.dropFirst() {
             #expect(outcome == outcomes[0].1, "\(path) disagrees with \(outcomes[0].0): \(outcome) vs \(outcomes[0].1)")
@@ -240,6 +241,43 @@ import Testing
             Issue.record("the handler took an upload of \(key) for a removal or a reconcile")
             return .refused("removed")
         }
+    }
+
+    /// The pull side: `GET /w320/uploads/NAME.jpg` from `imgfn serve` in a process of its own
+    /// (for the same reason as the handler's).
+    func request(_ input: Input, scratch: String) throws -> Outcome {
+        let bucket = scratch + "/served"
+        let name = String(input.path.split(separator: "/").last!)
+        try FileManager.default.createDirectory(atPath: bucket + "/uploads", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: input.path, toPath: "\(bucket)/uploads/\(name)")
+        let port = try LoopbackHTTP.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: BuiltProducts.path(of: "imgfn-service"))
+        server.arguments = ["serve", "--store", bucket, "--port", "\(port)"]
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        var answer: LoopbackHTTP.Response?
+        for _ in 0..<200 where answer == nil {
+            answer = try? LoopbackHTTP.get(port: port, "/w320/uploads/\(name).jpg")
+            if answer == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let (status, headers, body) = try #require(
+            answer.map { ($0.status, $0.headers, $0.body) }, "imgfn serve did not answer on port \(port)")
+        guard status == 200 else {
+            let reason = String(decoding: body, as: UTF8.self)
+            #expect([413, 415, 422].contains(status), "HTTP status \(status) for a bad input: \(reason)")
+            #expect(reason.hasSuffix("\n") && reason.dropLast().split(separator: "\n").count == 1, "\(reason)")
+            let written = FileManager.default.enumerator(atPath: bucket + "/derived")?.allObjects as? [String] ?? []
+            #expect(written.isEmpty, "imgfn serve stored files for a refused input: \(written)")
+            return .refused(String(reason.dropLast()))
+        }
+        let size = try #require(headers["x-imgfn-source-size"]?.split(separator: "x").compactMap { Int($0) })
+        #expect(headers["content-type"] == "image/jpeg")
+        return .made(width: size[0], height: size[1], w320: body)
     }
 
     /// Reads a stored set: the manifest's upright size and its w320 JPEG. Every file the
