@@ -3,16 +3,17 @@
 # The tests also need the vips CLI and Pillow: scripts/fetch-bench-photos.sh and
 # Fixtures/make-matrix-fixtures.py make the large test inputs with them.
 # With --bench, also what the benchmarks need: the peer tools they time (vipsthumbnail,
-# ImageMagick, Pillow), libjpeg-turbo's djpeg/cjpeg for the decode floor and gcc for
-# Benchmarks/tools/*.c.
+# ImageMagick, Pillow), libjpeg-turbo's djpeg/cjpeg for the decode floor, gcc for
+# Benchmarks/tools/*.c, and wrk and thumbor for the HTTP measurement.
 # Idempotent: with everything installed it only checks (no apt-get update, no network).
 set -euo pipefail
 
 bench=false
 [ "${1:-}" = "--bench" ] && bench=true
 
-packages=(libvips-dev libvips-tools libheif-dev libheif-examples libjxl-dev libjxl-tools pkg-config patchelf binutils)
-if $bench; then packages+=(imagemagick libjpeg-turbo-progs gcc); fi
+# chromium: the serving tests load a page in a real headless browser.
+packages=(libvips-dev libvips-tools libheif-dev libheif-examples libjxl-dev libjxl-tools pkg-config patchelf binutils chromium)
+if $bench; then packages+=(imagemagick libjpeg-turbo-progs gcc wrk); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,6 +43,16 @@ fi
 if ! command -v cfn-lint >/dev/null; then
   echo "installing: cfn-lint (PyPI)"
   python3 -m pip install --quiet cfn-lint
+fi
+
+# The HTTP benchmark's peer: thumbor with its default Pillow engine, in a virtual environment
+# of its own (it pins an older Pillow than the Pillow peer the other measurements use).
+thumbor_venv=build/bench-tools/thumbor-venv
+if $bench && [ ! -x "$thumbor_venv/bin/thumbor" ]; then
+  echo "installing: thumbor (PyPI) in $thumbor_venv"
+  mkdir -p build/bench-tools
+  python3 -m venv "$thumbor_venv"
+  "$thumbor_venv/bin/python" -m pip install --quiet thumbor
 fi
 
 command -v swift >/dev/null || { echo "error: the Swift toolchain (swift 6.x) is not on PATH" >&2; exit 1; }

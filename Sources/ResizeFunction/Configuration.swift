@@ -1,5 +1,6 @@
 import FoundationEssentials
 import ImagePipeline
+import ImageRequests
 import ImageService
 import ImgfnBase
 import ServiceWiring
@@ -32,6 +33,14 @@ import ServiceWiring
 /// - `IMGFN_EVENT_BUS`: an EventBridge bus (name or ARN) to put `Derivatives Created` /
 ///   `Derivatives Removed` events on; unset: none are emitted. `IMGFN_EVENTS_ENDPOINT`: an
 ///   EventBridge-compatible endpoint instead of AWS's (local tests).
+/// - HTTP events (API Gateway HTTP API, Function URL; README "Serving images on demand"):
+///   `IMGFN_SIGNING_KEY`, `IMGFN_SIGNING_SALT` (hex, comma-separated pairs to rotate) and
+///   `IMGFN_SIGNATURE_SIZE` for imgproxy-style URLs; `IMGFN_INSECURE_UNSIGNED=1` accepts any
+///   signature; `IMGFN_SERVE_BUCKET` is the bucket requests read (default: the bucket of
+///   `IMGFN_STORE=s3://BUCKET`; required with `s3://` to serve processing URLs' `s3://`
+///   sources and presets); `IMGFN_SERVE_CACHE_CONTROL` (default `public, max-age=86400`);
+///   `IMGFN_WRITE_THROUGH=0` stores no rendered results; `IMGFN_FUNCTION_URL_STREAMING=0`
+///   answers Function URL events buffered (for a URL with `InvokeMode: BUFFERED`).
 /// - `AWS_LAMBDA_FUNCTION_NAME`: the `FunctionName` dimension of the metrics (set by Lambda).
 /// - `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`: see `LogConfiguration`.
 /// - `IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`: **test only**, read only by
@@ -63,6 +72,10 @@ struct FunctionConfiguration: Sendable {
     var eventBus: String?
     var eventsEndpoint: String?
     var reconcilePages = 1
+    /// How HTTP events are answered (signatures, bucket, caching).
+    var requests: RequestSettings
+    /// Answer Function URL events in streaming mode (their URL has `InvokeMode: RESPONSE_STREAM`).
+    var functionURLStreaming = true
     var functionName: String
     /// Where relative paths in an inline configuration resolve.
     var taskRoot: String?
@@ -115,6 +128,22 @@ struct FunctionConfiguration: Sendable {
             }
             reconcilePages = count
         }
+        requests = RequestSettings(cores: 1)
+        do {
+            requests.signing = try RequestSettings.signing(environment: environment)
+        } catch {
+            throw FunctionError(.invalidConfiguration, "IMGFN_SIGNING_KEY: \(error.message)", underlying: error)
+        }
+        requests.allowUnsigned = try Self.parseFlag(value("IMGFN_INSECURE_UNSIGNED"), name: "IMGFN_INSECURE_UNSIGNED")
+        switch store {
+        case .s3(let bucket): requests.bucket = value("IMGFN_SERVE_BUCKET") ?? bucket
+        case .fileSystem: requests.bucket = nil
+        }
+        if let cacheControl = value("IMGFN_SERVE_CACHE_CONTROL") { requests.cacheControl = cacheControl }
+        requests.writeThrough =
+            !(value("IMGFN_WRITE_THROUGH").map { ["0", "false", "no"].contains($0.lowercased()) } ?? false)
+        functionURLStreaming =
+            !(value("IMGFN_FUNCTION_URL_STREAMING").map { ["0", "false", "no"].contains($0.lowercased()) } ?? false)
         functionName = value("AWS_LAMBDA_FUNCTION_NAME") ?? "imgfn"
         taskRoot = value("LAMBDA_TASK_ROOT")
         if let memory = value("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").flatMap(Double.init), memory > 0 {

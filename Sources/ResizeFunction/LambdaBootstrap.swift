@@ -87,6 +87,8 @@ enum LambdaBootstrap {
                 switch result {
                 case .response(let body):
                     try await client.respond(to: invocation.requestId, body: ByteBuffer(bytes: body))
+                case .stream(let prelude, let body):
+                    try await client.respondStreaming(to: invocation.requestId, prelude: prelude, body: body)
                 case .failure(let error):
                     try await client.reportError(error, requestId: invocation.requestId)
                 }

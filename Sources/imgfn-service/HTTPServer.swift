@@ -14,6 +14,7 @@ import NIOPosix
 struct HTTPServer {
     let handler: RequestHandler
     let log: @Sendable (AccessLogLine) -> Void
+    let metrics = ServeMetrics()
     /// Request bodies are not read (GET and HEAD only); one larger than this closes the connection.
     static let maxRequestBody = 64 << 10
     /// A connection with no request for this long is closed.
@@ -63,10 +64,7 @@ struct HTTPServer {
                     case .end:
                         guard let request = head else { continue }
                         head = nil
-                        let response = await handler.handle(
-                            HTTPRequest(
-                                method: request.method.rawValue, target: request.uri,
-                                headers: request.headers.map { ($0.name, $0.value) }))
+                        let response = await answer(request)
                         let keepAlive = request.isKeepAlive
                         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
                         headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
@@ -83,10 +81,15 @@ struct HTTPServer {
                                 time: Date().timeIntervalSince1970, method: request.method.rawValue, path: request.uri,
                                 status: response.status, bytes: request.method == .HEAD ? 0 : response.body.count,
                                 ms: ((clock.now - started) / .microseconds(1)).rounded() / 1000,
+                                type: response.status == 200 ? response.header("Content-Type") : nil,
                                 result: response.header("X-Imgfn-Result"),
                                 reason: response.status >= 400
                                     ? String(decoding: response.body.prefix(300), as: UTF8.self)
                                         .trimmingCharacters(in: .newlines) : nil))
+                        metrics.record(
+                            status: response.status, result: response.header("X-Imgfn-Result"),
+                            seconds: (clock.now - started) / .seconds(1),
+                            bytes: request.method == .HEAD ? 0 : response.body.count)
                         if !keepAlive { return }
                     }
                 }
@@ -94,6 +97,23 @@ struct HTTPServer {
         } catch {
             // A client that went away or sent garbage: its connection is closed, nothing else.
         }
+    }
+}
+
+extension HTTPServer {
+    /// `/metrics` here (the server's own), everything else from the request handler.
+    func answer(_ request: HTTPRequestHead) async -> HTTPResponse {
+        if request.uri == "/metrics" && (request.method == .GET || request.method == .HEAD) {
+            let load = await handler.load
+            return HTTPResponse(
+                status: 200,
+                headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8"), ("Cache-Control", "no-store")],
+                body: Array(metrics.text(running: load.running, waiting: load.waiting).utf8))
+        }
+        return await handler.handle(
+            HTTPRequest(
+                method: request.method.rawValue, target: request.uri,
+                headers: request.headers.map { ($0.name, $0.value) }))
     }
 }
 
@@ -117,6 +137,8 @@ struct AccessLogLine: Encodable, Sendable {
     var status: Int
     var bytes: Int
     var ms: Double
+    /// The image's (or page's) content type, on 200s.
+    var type: String?
     var result: String?
     var reason: String?
 }

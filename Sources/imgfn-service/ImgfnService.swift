@@ -15,7 +15,7 @@ struct ImgfnService: AsyncParsableCommand {
         commandName: "imgfn",
         abstract: "Run imgfn's handlers against a store: one event (invoke), a whole bucket (backfill), HTTP (serve).",
         discussion: ExitStatus.helpText,
-        subcommands: [Invoke.self, BackfillCommand.self, Serve.self]
+        subcommands: [Invoke.self, BackfillCommand.self, Serve.self, Sign.self]
     )
 
     static func main() async {

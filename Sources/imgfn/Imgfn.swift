@@ -15,7 +15,8 @@ struct Imgfn: AsyncParsableCommand {
         discussion: ExitStatus.helpText,
         version: version,
         subcommands: [
-            Resize.self, Derive.self, InvokeStub.self, BackfillStub.self, ServeStub.self, Events.self, Info.self,
+            Resize.self, Derive.self, InvokeStub.self, BackfillStub.self, ServeStub.self, SignStub.self, Events.self,
+            Info.self,
             Score.self,
         ]
     )

@@ -5,13 +5,13 @@ import CLISupport
     import Glibc
 #endif
 
-/// `imgfn invoke`, `imgfn backfill` and `imgfn serve` run in `imgfn-service`, installed beside `imgfn`
+/// `imgfn invoke`, `imgfn backfill`, `imgfn serve` and `imgfn sign` run in `imgfn-service`, installed beside `imgfn`
 /// (Sources/imgfn-service): that binary links the S3, SQS and EventBridge clients, this one does
 /// not, so image commands start ~3 ms sooner. `imgfn` execs it with the same arguments (same
 /// process, same pid, same standard streams) before parsing them, so `imgfn invoke --help`
-/// is its help too. The stubs below only list the three commands in `imgfn --help`.
+/// is its help too. The stubs below only list those commands in `imgfn --help`.
 enum ServiceCommands {
-    static let names: Set<String> = ["invoke", "backfill", "serve"]
+    static let names: Set<String> = ["invoke", "backfill", "serve", "sign"]
 
     /// `imgfn-service` beside the running executable.
     static var path: String {
@@ -53,4 +53,11 @@ struct ServeStub: ParsableCommand {
         commandName: "serve", abstract: "Serve images on demand over HTTP (presets, signed imgproxy URLs).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
     func run() { ServiceCommands.exec(["serve"] + arguments) }
+}
+
+struct SignStub: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign", abstract: "Sign an imgproxy-style path for imgfn serve (and imgproxy).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+    func run() { ServiceCommands.exec(["sign"] + arguments) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ImagePipeline
 import ImageRequests
+import ImageService
 import ImgfnBase
 import TestSupport
 import Testing
@@ -80,6 +81,113 @@ import Testing
         #expect(first["path"] as? String == signed)
         #expect(first["result"] as? String == "rendered")
         #expect(lines.contains { $0.contains(#""reason":"invalid signature""#) })
+
+        // Prometheus metrics of the same requests.
+        let metrics = try server.get("/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        #expect(metrics.text.contains(#"imgfn_http_results_total{result="rendered"} 2"#), "\(metrics.text)")
+        #expect(metrics.text.contains(#"imgfn_http_requests_total{status="403"} 5"#), "\(metrics.text)")
+        #expect(metrics.text.contains("imgfn_http_request_duration_seconds_count 10"), "\(metrics.text)")
+        #expect(metrics.text.contains("imgfn_renders_running 0"))
+    }
+
+    @Test func signPrintsTheDocumentedSignature() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path(of: "imgfn-service"))
+        let path = "/rs:fill:300:400:0/g:sm/aHR0cDovL2V4YW1w/bGUuY29tL2ltYWdl/cy9jdXJpb3NpdHku/anBn.png"
+        process.arguments = ["sign", path]
+        process.environment = ["IMGFN_SIGNING_KEY": Self.key, "IMGFN_SIGNING_SALT": Self.salt]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(printed == "/oKfUtW34Dvo2BGQehJFR4Nr0_rIjOtdtzJ3QFsUcXH8\(path)\n")
+
+        let unset = Process()
+        unset.executableURL = process.executableURL
+        unset.arguments = ["sign", path]
+        unset.environment = [:]
+        unset.standardError = FileHandle.nullDevice
+        try unset.run()
+        unset.waitUntilExit()
+        #expect(unset.terminationStatus == 64)
+    }
+
+    /// The page a site would build from a manifest, in a real browser (Debian's chromium,
+    /// headless): Chromium picks the AVIF `<source>`, the server answers it with AVIF, the image
+    /// decodes at the width `srcset` and `sizes` call for, and the screenshot is not blank.
+    @Test func chromiumRendersThePictureAsAVIF() async throws {
+        let root = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // The upload's set and manifest first, as the push side makes them.
+        let push = Handler(pipeline: try Pipeline(.default)) { _ in FileSystemBlobStore(root: root) }
+        let pushed = await push.handle(ObjectCreated(bucket: "b", key: "uploads/storm.jpg"))
+        #expect(!pushed.isFailure, "\(pushed)")
+        let server = try ServerProcess(arguments: ["--store", root])
+        defer { server.stop() }
+        let page = "http://127.0.0.1:\(server.port)/_page/uploads/storm.jpg"
+        let profile = root + "/chromium-profile"
+        func chromium(_ arguments: [String]) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+            process.arguments =
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                    "--user-data-dir=\(profile)", "--virtual-time-budget=15000", "--window-size=800,700",
+                ] + arguments
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return text
+        }
+        #expect(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"),
+            "Debian's chromium is missing: `make test` installs it (scripts/install-deps.sh)")
+
+        // What the browser chose, from the page's own report.
+        let dom = try chromium(["--dump-dom", page])
+        let report = try #require(
+            dom.firstRange(of: #/<pre id="result">(.*?)</pre>/#).map { String(dom[$0].dropFirst(17).dropLast(6)) },
+            "no #result in the page: \(dom.prefix(2000))")
+        let chosen = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
+        let currentSrc = chosen["currentSrc"] as? String ?? ""
+        #expect(currentSrc.hasSuffix("/w1280/uploads/storm.jpg.avif"), "\(chosen)")
+        // Decoded: a 1280w candidate for sizes=640px has density 2, so its natural width is 640.
+        #expect(chosen["naturalWidth"] as? Int == 640, "\(chosen)")
+
+        // The server answered that request with AVIF (from the stored set).
+        let served = server.logLines.dropFirst().compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let avif = served.first { ($0["path"] as? String) == "/w1280/uploads/storm.jpg.avif" }
+        #expect(avif?["status"] as? Int == 200)
+        #expect(avif?["type"] as? String == "image/avif")
+        #expect(avif?["result"] as? String == "stored")
+
+        // Rendered: the screenshot's photo area is not blank (a white page with an empty box would be).
+        let shot = root + "/page.png"
+        _ = try chromium(["--screenshot=\(shot)", page])
+        let pixels = try PixelBuffer.decode(SourceBytes.read(path: shot, maxBytes: 1 << 26))
+        var sum = 0.0
+        var squares = 0.0
+        var count = 0.0
+        for y in stride(from: 20, to: min(pixels.height, 400), by: 4) {
+            for x in stride(from: 20, to: min(pixels.width, 620), by: 4) {
+                let value = Double(pixels[x, y, 0]) + Double(pixels[x, y, 1]) + Double(pixels[x, y, 2])
+                sum += value
+                squares += value * value
+                count += 1
+            }
+        }
+        let mean = sum / count
+        let deviation = (squares / count - mean * mean).squareRoot()
+        #expect(mean < 700 && deviation > 20, "screenshot looks blank: mean \(mean), deviation \(deviation)")
     }
 
     @Test func processingURLsAreRefusedWithoutKeys() throws {

@@ -29,6 +29,10 @@ final class RuntimeAPIServer: Sendable {
         var path: String
         var headers: HTTPHeaders
         var body: String
+        /// The body's bytes as received (a streamed response's are binary after its prelude).
+        var bytes: [UInt8] = []
+        /// Trailer fields after a chunked body.
+        var trailers: HTTPHeaders?
         /// Which connection it came on (1, 2, …).
         var connection: Int
         var received: ContinuousClock.Instant
@@ -177,11 +181,12 @@ final class RuntimeAPIServer: Sendable {
                     body.clear()
                 case .body(var chunk):
                     body.writeBuffer(&chunk)
-                case .end:
+                case .end(let trailers):
                     guard let request = head else { continue }
                     let recorded = Request(
                         method: request.method, path: request.uri, headers: request.headers,
-                        body: String(buffer: body), connection: number, received: .now)
+                        body: String(buffer: body), bytes: Array(body.readableBytesView), trailers: trailers,
+                        connection: number, received: .now)
                     guard let reply = await respond(to: recorded) else { return }
                     var responseHead = HTTPResponseHead(version: .http1_1, status: reply.status, headers: reply.headers)
                     responseHead.headers.replaceOrAdd(name: "Content-Length", value: "\(reply.body.utf8.count)")

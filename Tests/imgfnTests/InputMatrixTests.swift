@@ -255,6 +255,7 @@ import Testing
         server.executableURL = URL(fileURLWithPath: BuiltProducts.path(of: "imgfn-service"))
         server.arguments = ["serve", "--store", bucket, "--port", "\(port)"]
         server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice  // its note that no signing key is set
         try server.run()
         defer {
             server.terminate()

@@ -36,6 +36,7 @@ struct Bench {
             scratch: scratch, rounds: options.costRounds)
         let shapes = try measureShapes()
         let backfill = try measureBackfill()
+        let http = try measureHTTP()
         var function: [FunctionResult] = []
         for photo in photos where options.derivePhotos.contains(photo.id) {
             function.append(try measureFunction(photo))
@@ -53,7 +54,7 @@ struct Bench {
             started: started, mode: options.quick ? "quick" : "full", machine: machine, photos: photos,
             wholeProcess: comparisons, floors: floors, warm: warm, function: function, shapes: shapes,
             coldInit: coldInit,
-            backfill: backfill, quality: quality, cost: cost, ratios: [:], gate: [])
+            backfill: backfill, quality: quality, cost: cost, http: http, ratios: [:], gate: [])
         report.attachWarmFloorRatios()
         return report
     }
@@ -73,6 +74,8 @@ struct Bench {
                 patched.shapes = try measureShapes()
             case .backfill:
                 patched.backfill = try measureBackfill()
+            case .http:
+                patched.http = try measureHTTP()
             case .process("resize-320", let photo):
                 let (comparison, floor) = try measureResize(photo)
                 patched.wholeProcess.removeAll { $0.task == comparison.task && $0.photo == photo.id }
@@ -104,6 +107,7 @@ struct Bench {
         case coldInit
         case shapes
         case backfill
+        case http
         case process(task: String, photo: Photo)
         case function(photo: Photo)
         case warmResize(photo: Photo)
@@ -113,6 +117,7 @@ struct Bench {
             case .coldInit: "cold-init"
             case .shapes: "shapes"
             case .backfill: "backfill"
+            case .http: "http"
             case .process(let task, let photo): "process.\(task).\(photo.id)"
             case .function(let photo): "function.derive-default.\(photo.id)"
             case .warmResize(let photo): "warm.resize-320.\(photo.id)"
@@ -125,6 +130,7 @@ struct Bench {
         if key.hasPrefix("cold-init.") { return .coldInit }
         if key.hasPrefix("shapes.") { return .shapes }
         if key.hasPrefix("backfill.") { return .backfill }
+        if key.hasPrefix("http.") { return .http }
         let parts = key.split(separator: ".", maxSplits: 2).map(String.init)
         guard parts.count == 3,
             let photo = photos.first(where: { parts[2].hasPrefix($0.id + ".") })
@@ -159,6 +165,13 @@ struct Bench {
         try BackfillBench.measure(
             imgfn: tools.imgfn, launcher: tools.launcher, root: options.root, objects: options.backfillObjects,
             scratch: scratch + "/backfill")
+    }
+
+    private func measureHTTP() throws -> HTTPResult {
+        try HTTPBench.measure(
+            imgfn: tools.imgfn, djpeg: tools.djpeg, tools: options.tools, photos: photos, root: options.root,
+            seconds: options.httpSeconds,
+            scratch: scratch + "/http")
     }
 
     private func measureResize(_ photo: Photo) throws -> (ProcessComparison, Floor?) {

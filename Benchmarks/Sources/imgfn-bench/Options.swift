@@ -68,6 +68,8 @@ struct Options {
     var functionInvocations: Int { quick ? 4 : 8 }
     /// Objects in each bucket of the backfill measurement (the 2 000 in a full run).
     var backfillObjects: Int { quick ? 200 : 2000 }
+    /// Seconds of each wrk run of the HTTP measurement.
+    var httpSeconds: Int { quick ? 3 : 10 }
     /// Photos for the derivative set (a 24 MP one always: the memory target is set on it).
     var derivePhotos: [String] { quick ? ["24mp-baseline"] : ["20mp-baseline", "24mp-baseline"] }
 }

@@ -27,6 +27,7 @@ enum Report {
         blocks += costSection(report)
         blocks += shapesSection(report)
         blocks += backfillSection(report)
+        blocks += httpSection(report)
         blocks += coldInitSection(report)
         blocks += gateSection(report)
         return blocks.joined(separator: "\n\n") + "\n"
@@ -276,6 +277,41 @@ enum Report {
             "A backfill of the settled bucket, per 1 000 objects: \(fixed(backfill.upToDateTotalPer1000, 0)) requests "
                 + "(\(requests)): a listing page per 1 000 and a HEAD per source, no GET of an object and no write.",
         ]
+    }
+
+    /// `imgfn serve` beside thumbor under wrk, the decode floor, and ours at 4× overload.
+    private static func httpSection(_ report: BenchReport) -> [String] {
+        guard let http = report.http else { return [] }
+        var rows: [[String]] = []
+        for run in http.runs {
+            let thumbor = http.requestsPerSecond("thumbor", run.scenario, run.photo)
+            let versus = run.server == "imgfn" ? thumbor.map { ratio(run.requestsPerSecond / $0) } ?? "–" : "–"
+            let floor =
+                run.scenario.hasPrefix("transform") ? http.decodeFloor[run.photo].map { fixed($0, 1) } ?? "–" : "–"
+            rows.append([
+                run.server, run.scenario, run.photo, fixed(run.requestsPerSecond, 1), fixed(run.p50Ms, 1),
+                fixed(run.p99Ms, 1), "\(run.failed)", versus, floor,
+            ])
+        }
+        var lines = [
+            "### HTTP: imgfn serve and thumbor (wrk -t2 -c4, \(http.seconds) s a run, loopback)",
+            "Both servers read the same files and get the two cores (imgfn: 2 render slots; thumbor 7.8: 2 processes, "
+                + "Pillow, no result storage); transforms render every request (imgfn with `--no-write-through`). "
+                + "\"cached-hit\" is the same URL written through, \"not-modified\" a revalidation with its ETag. "
+                + "The floor is `djpeg -scale 1/8` decodes per second on both cores.",
+            table(
+                ["server", "scenario", "photo", "requests/s", "p50 ms", "p99 ms", "failed", "× thumbor", "floor/s"],
+                rightAligned: 3..., rows: rows),
+        ]
+        if let overload = http.overload {
+            let statuses = overload.statuses.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                .joined(separator: ", ")
+            lines.append(
+                "4× overload (\(overload.connections) connections for \(overload.capacity) places, every request a render of "
+                    + "the 20 MP photo): \(fixed(overload.requestsPerSecond, 1)) answers/s, p99 \(fixed(overload.p99Ms, 0)) ms, "
+                    + "statuses \(statuses), peak RSS \(fixed(overload.peakRSSMiB, 0)) MiB.")
+        }
+        return lines
     }
 
     /// Dollars per million uploads per tool and memory size.

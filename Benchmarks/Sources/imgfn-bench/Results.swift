@@ -28,6 +28,8 @@ struct BenchReport: Codable {
     var quality: QualityResult? = nil
     /// The default set per million uploads at Lambda's memory sizes, CPU limited (nil in older reports).
     var cost: CostResult? = nil
+    /// `imgfn serve` beside thumbor under wrk (nil in older reports).
+    var http: HTTPResult? = nil
     /// The figures the gate compares with `Benchmarks/baseline.json`, by key.
     var ratios: [String: Double]
     var gate: [GateCheck]

@@ -13,6 +13,7 @@ import ImgfnBase
 ///   file when the store has a current one, else rendered and written to that same key.
 /// - `/{signature}/{options}/plain/{source}[@{ext}]` and the Base64 form: imgproxy's processing
 ///   URLs (`ProcessingURL`), signature checked first.
+/// - `/_page/{key}`: an HTML page with a `<picture>` of the source's preset URLs (`page(for:)`).
 ///
 /// For either: HEAD the source (404 if missing) → `ETag` from its version and the normalised
 /// request → `If-None-Match` answered with 304 from that HEAD alone → a stored result (GET) →
@@ -48,6 +49,11 @@ public struct RequestHandler: Sendable {
         case notModified = "not-modified"
     }
 
+    /// Renders running and requests waiting for one, now.
+    public var load: (running: Int, waiting: Int) {
+        get async { await gate.load }
+    }
+
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         guard request.method == "GET" || request.method == "HEAD" else {
             return .error(
@@ -62,6 +68,11 @@ public struct RequestHandler: Sendable {
         do throws(ProcessingURL.Problem) {
             if let preset = try PresetURL.parse(request.path, derivatives: pipeline.config.derivatives) {
                 return await serve(preset, request)
+            }
+            if request.path.hasPrefix("/_page/") {
+                guard let key = KeyEncoding.decode(String(request.path.dropFirst("/_page/".count)), plusAsSpace: false)
+                else { return .error(400, "the key after /_page/ is not valid percent-encoding") }
+                return await page(for: key)
             }
             guard let (signature, signedPath) = ProcessingURL.split(request.path) else {
                 return .error(404, "no such route: use /PRESET/KEY or /SIGNATURE/OPTIONS/plain/SOURCE")
@@ -195,7 +206,7 @@ public struct RequestHandler: Sendable {
 
     /// The source's description, or the answer when there is none to serve: 403 for a key
     /// outside the source prefix (or not a plain relative key), 404, 413, 502/503.
-    private func head(_ key: String) async -> Swift.Result<ObjectInfo, Refusal> {
+    func head(_ key: String) async -> Swift.Result<ObjectInfo, Refusal> {
         if let reason = Self.refusal(ofKey: key, prefix: pipeline.config.source.prefix) {
             return .failure(Refusal(.error(403, reason)))
         }

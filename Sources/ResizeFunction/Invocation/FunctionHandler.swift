@@ -1,4 +1,5 @@
 import ImagePipeline
+import ImageRequests
 import ImageService
 import ImgfnBase
 import NIOCore
@@ -8,6 +9,8 @@ import ServiceWiring
 enum InvocationResult: Sendable {
     /// `POST …/response` with this body.
     case response([UInt8])
+    /// `POST …/response` in streaming mode: an HTTP event's prelude, then its body.
+    case stream(prelude: [UInt8], body: [UInt8])
     /// `POST …/error` with this error.
     case failure(FunctionError)
 }
@@ -20,6 +23,8 @@ enum InvocationResult: Sendable {
 /// errors (`Runtime.InvalidEvent`), never crashes.
 struct FunctionHandler: Sendable {
     let handler: Handler
+    /// HTTP events (API Gateway HTTP API, Function URL): the handler `imgfn serve` runs.
+    let requests: RequestHandler
     let configuration: FunctionConfiguration
 
     /// Does everything expensive once, before the first invocation: reads the environment,
@@ -55,7 +60,8 @@ struct FunctionHandler: Sendable {
             }
         }
         handler.reconcile.pagesPerStep = configuration.reconcilePages
-        return FunctionHandler(handler: handler, configuration: configuration)
+        let requests = RequestHandler(pipeline: pipeline, stores: store, settings: configuration.requests)
+        return FunctionHandler(handler: handler, requests: requests, configuration: configuration)
     }
 
     /// Handles `invocation`; logs one line per record and the invocation's metrics.
@@ -83,6 +89,9 @@ struct FunctionHandler: Sendable {
                 "traceId": invocation.traceId.map { .string($0) },
             ])
 
+        if let (request, origin) = LambdaHTTPEvent.decode(invocation.payload.readableBytesView) {
+            return await handle(request, origin: origin, logger: logger)
+        }
         let event: DecodedEvent
         do {
             event = try EventDecoder.decode(invocation.payload.readableBytesView)
@@ -135,6 +144,39 @@ struct FunctionHandler: Sendable {
             }
             return .response(summary.jsonBytes())
         }
+    }
+
+    /// An HTTP event: the request handler's answer, streamed to a Function URL (unless
+    /// `IMGFN_FUNCTION_URL_STREAMING=0`), buffered to API Gateway; one log line.
+    private func handle(_ request: HTTPRequest, origin: LambdaHTTPEvent.Origin, logger: Logger) async
+        -> InvocationResult
+    {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let response =
+            if case .s3(nil) = configuration.store, configuration.requests.bucket == nil {
+                HTTPResponse.error(
+                    500,
+                    "this function serves no bucket: set IMGFN_SERVE_BUCKET (IMGFN_STORE is s3://, every event's own)")
+            } else {
+                await requests.handle(request)
+            }
+        let streaming = origin == .functionURL && configuration.functionURLStreaming
+        let reason = response.status >= 400 ? String(decoding: response.body.prefix(300), as: UTF8.self) : nil
+        logger.info(
+            "http request",
+            [
+                "origin": .string(origin.rawValue), "method": .string(request.method), "path": .string(request.path),
+                "status": .int(response.status), "bytes": .int(response.body.count),
+                "result": response.header("X-Imgfn-Result").map { .string($0) },
+                "reason": reason.map { .string($0.hasSuffix("\n") ? String($0.dropLast()) : $0) },
+                "streamed": .bool(streaming), "durationMs": .double((clock.now - start).milliseconds),
+            ])
+        if streaming {
+            let (prelude, body) = LambdaHTTPEvent.streamedResponse(response, method: request.method)
+            return .stream(prelude: prelude, body: body)
+        }
+        return .response(LambdaHTTPEvent.bufferedResponse(response, method: request.method))
     }
 
     /// One line per record: INFO when done or skipped, WARN when it will be retried, ERROR when

@@ -4,7 +4,8 @@ import NIOHTTP1
 /// A request for the Runtime API and the promise its whole response completes.
 struct RuntimeAPIExchange: Sendable {
     var head: HTTPRequestHead
-    var body: ByteBuffer?
+    /// The body, in the parts it is written in (several for a streamed response).
+    var body: [ByteBuffer]
     var response: EventLoopPromise<RuntimeAPIResponse>
 }
 
@@ -44,8 +45,8 @@ final class RuntimeAPIChannelHandler: ChannelDuplexHandler {
         }
         pending = exchange.response
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
-        if let body = exchange.body {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        for part in exchange.body {
+            context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
     }

@@ -42,7 +42,7 @@ actor RuntimeAPIClient {
     ///   with anything but an invocation.
     func next() async throws(FunctionError) -> Invocation {
         let path = "/\(Self.version)/runtime/invocation/next"
-        let response = try await exchange(.GET, path, body: nil, patient: true)
+        let response = try await exchange(.GET, path, body: [], patient: true)
         guard response.status == .ok else {
             throw FunctionError(
                 .runtimeAPIUnavailable, "GET \(path): HTTP \(response.status.code) \(String(buffer: response.body))")
@@ -53,6 +53,33 @@ actor RuntimeAPIClient {
     /// Posts an invocation's result (`POST /runtime/invocation/{id}/response`).
     func respond(to requestId: String, body: ByteBuffer) async throws(FunctionError) {
         try await post("/\(Self.version)/runtime/invocation/\(Self.pathSegment(requestId))/response", body: body)
+    }
+
+    /// Posts an HTTP invocation's answer in Lambda's streaming mode
+    /// (`Lambda-Runtime-Function-Response-Mode: streaming`, chunked): the prelude with its eight
+    /// zero bytes, then the body in pieces of `chunkSize`, as a Function URL with
+    /// `InvokeMode: RESPONSE_STREAM` expects (`application/vnd.awslambda.http-integration-response`).
+    func respondStreaming(to requestId: String, prelude: [UInt8], body: [UInt8], chunkSize: Int = 64 << 10)
+        async throws(FunctionError)
+    {
+        var parts = [ByteBuffer(bytes: prelude)]
+        var offset = 0
+        while offset < body.count {
+            let end = min(offset + chunkSize, body.count)
+            parts.append(ByteBuffer(bytes: body[offset..<end]))
+            offset = end
+        }
+        let headers = HTTPHeaders([
+            ("Content-Type", "application/vnd.awslambda.http-integration-response"),
+            ("Lambda-Runtime-Function-Response-Mode", "streaming"),
+            ("Transfer-Encoding", "chunked"),
+        ])
+        let path = "/\(Self.version)/runtime/invocation/\(Self.pathSegment(requestId))/response"
+        let response = try await exchange(.POST, path, headers: headers, body: parts, patient: false)
+        guard response.status.code / 100 == 2 else {
+            throw FunctionError(
+                .runtimeAPIUnavailable, "POST \(path): HTTP \(response.status.code) \(String(buffer: response.body))")
+        }
     }
 
     /// Posts an invocation's failure (`POST /runtime/invocation/{id}/error`).
@@ -77,7 +104,7 @@ actor RuntimeAPIClient {
     private func post(_ path: String, body: ByteBuffer, errorType: String? = nil) async throws(FunctionError) {
         var headers = HTTPHeaders([("Content-Type", "application/json")])
         if let errorType { headers.add(name: "Lambda-Runtime-Function-Error-Type", value: errorType) }
-        let response = try await exchange(.POST, path, headers: headers, body: body, patient: false)
+        let response = try await exchange(.POST, path, headers: headers, body: [body], patient: false)
         guard response.status.code / 100 == 2 else {
             throw FunctionError(
                 .runtimeAPIUnavailable, "POST \(path): HTTP \(response.status.code) \(String(buffer: response.body))")
@@ -88,12 +115,14 @@ actor RuntimeAPIClient {
     /// connection turns out to be closed; `patient` requests also wait for the server to
     /// come back.
     private func exchange(
-        _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: ByteBuffer?, patient: Bool
+        _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], body: [ByteBuffer], patient: Bool
     ) async throws(FunctionError) -> RuntimeAPIResponse {
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         head.headers.replaceOrAdd(name: "Host", value: port == 80 ? host : "\(host):\(port)")
         head.headers.replaceOrAdd(name: "User-Agent", value: "imgfn-bootstrap")
-        if method != .GET { head.headers.replaceOrAdd(name: "Content-Length", value: "\(body?.readableBytes ?? 0)") }
+        if method != .GET && !head.headers.contains(name: "Transfer-Encoding") {
+            head.headers.replaceOrAdd(name: "Content-Length", value: "\(body.reduce(0) { $0 + $1.readableBytes })")
+        }
         var failures = 0
         while true {
             let reused = channel?.isActive == true
