@@ -203,7 +203,11 @@ import Testing
             files: [
                 "storm.jpg": Fixtures.photo, "text.jpg": "bad/text.jpg", "cut.jpg": "bad/truncated.jpg",
                 "crc.png": "large/matrix/damaged-png-crc.png", "bomb.png": "bad/bomb.png",
-            ])
+            ],
+            configure: {
+                $0.allowUnsigned = true
+                $0.maxOutputPixels = 40_000_000
+            })
         defer { served.remove() }
         try FileManager.default.createDirectory(atPath: served.root + "/secret", withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: served.root + "/secret/a.jpg"))
@@ -224,6 +228,8 @@ import Testing
             ("/_/w:100/plain/s3://other-bucket/uploads/storm.jpg", 403),
             ("/_/w:100/plain/http://127.0.0.1:1/uploads/storm.jpg", 403),
             ("/_/w:9000/plain/local:///uploads/storm.jpg", 400),
+            // Enlarged past the output limit: 8192 wide from 1920×1280 is 8192×5461, 44.7 MP.
+            ("/_/w:8192/el:1/plain/local:///uploads/storm.jpg", 413),
             ("/_/zoom:2/plain/local:///uploads/storm.jpg", 400),
             ("/nothing", 404),
         ]

@@ -102,7 +102,7 @@ extension ResizeOptions {
 
     /// The largest scale (output ÷ input, per axis, the larger of the two) this resize applies
     /// to a `width`×`height` image: what a shared decode must keep for it to lose nothing.
-    func neededScale(width: Int, height: Int) -> Double {
+    public func neededScale(width: Int, height: Int) -> Double {
         let sx = self.width.map { Double($0) / Double(width) }
         let sy = self.height.map { Double($0) / Double(height) }
         let scale: Double

@@ -177,13 +177,21 @@ public struct RequestHandler: Sendable {
         {
             return image(stored.bytes, stored.contentType, common, .stored)
         }
+        let maxOutputPixels = settings.maxOutputPixels
         let rendered = await render(source) { bytes throws(ImgfnError) in
-            var format = options.format
-            var resize = options.resizeOptions(sourceWidth: 1, sourceHeight: 1)
-            if options.format == nil || options.resizingType == .auto {
-                let info = try ImageResizer.info(of: bytes, limits: config.source.limits)
-                format = format ?? accepted.choose(forInput: info.format, hasAlpha: info.hasAlpha)
-                resize = options.resizeOptions(sourceWidth: info.orientedWidth, sourceHeight: info.orientedHeight)
+            // The header first (no pixels): the format for Accept, `auto`'s choice, and the output
+            // size, which `el:1` could otherwise make far larger than the source.
+            let info = try ImageResizer.info(of: bytes, limits: config.source.limits)
+            let format = options.format ?? accepted.choose(forInput: info.format, hasAlpha: info.hasAlpha)
+            let resize = options.resizeOptions(sourceWidth: info.orientedWidth, sourceHeight: info.orientedHeight)
+            let scale = resize.neededScale(width: info.orientedWidth, height: info.orientedHeight)
+            let width = Double(info.orientedWidth) * scale
+            let height = Double(info.orientedHeight) * scale
+            if width * height > Double(maxOutputPixels) {
+                throw ImgfnError(
+                    .overLimit,
+                    "the output would be about \(Int(width))×\(Int(height)), over the limit of \(maxOutputPixels / 1_000_000) MP"
+                )
             }
             return try pipeline.render(resize: resize, as: format, quality: options.quality, from: bytes)
         }

@@ -20,6 +20,9 @@ public struct RequestSettings: Sendable {
     public var writeThrough = true
     /// The largest width or height a URL may ask for.
     public var maxDimension = 8192
+    /// The most pixels a processing URL's output may have (with `el:1` and one side given, a
+    /// narrow source could otherwise be enlarged far past the source limit): 8192².
+    public var maxOutputPixels = 8192 * 8192
     /// Renders at once (decode → encode); the rest wait.
     public var concurrency: Int
     /// Requests that may wait for a render; beyond this, 503 at once.
