@@ -68,7 +68,11 @@ struct HTTPServer {
                         let keepAlive = request.isKeepAlive
                         var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
                         headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
-                        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+                        if !keepAlive {
+                            headers.replaceOrAdd(name: "Connection", value: "close")
+                        } else if request.version.minor == 0 {
+                            headers.replaceOrAdd(name: "Connection", value: "keep-alive")  // HTTP/1.0 asks
+                        }
                         let status = HTTPResponseStatus(statusCode: response.status)
                         try await outbound.write(
                             .head(HTTPResponseHead(version: request.version, status: status, headers: headers)))

@@ -1,8 +1,9 @@
-// imgfn-service — `imgfn invoke`, `imgfn backfill` and `imgfn serve`: the commands that run the
-// service's handlers against a store (a directory, or S3 with SQS and EventBridge). A binary of its own so
-// that `imgfn`'s image commands (resize, derive, score, info) neither link nor pay at every
-// start for the HTTP client and the AWS signer (~3 ms a process); `imgfn` execs this binary,
-// installed beside it, for those two commands (ServiceCommands.swift in imgfn).
+// imgfn-service — `imgfn invoke`, `imgfn backfill`, `imgfn serve` and `imgfn sign`: the commands
+// that run the service's handlers against a store (a directory, or S3 with SQS and EventBridge),
+// or sign their URLs. A binary of its own so that `imgfn`'s image commands (resize, derive,
+// score, info) neither link nor pay at every start for the HTTP client, the AWS signer and the
+// HTTP server (~3 ms a process); `imgfn` execs this binary, installed beside it, for these
+// commands (ServiceCommands.swift in imgfn).
 
 import ArgumentParser
 import CLISupport

@@ -19,6 +19,8 @@ struct Serve: AsyncParsableCommand {
               /SIGNATURE/OPTIONS/plain/local:///KEY@EXT  imgproxy's processing URLs (or s3://BUCKET/KEY,
                                                          or the source as URL-safe Base64 + .EXT)
               /health                                    200 while the server runs
+              /metrics                                   Prometheus text
+              /_page/KEY                                 with --page: a <picture> page of KEY's presets
             Sources are keys of the store under the configuration's source prefix, never URLs. \
             Signatures are imgproxy's: IMGFN_SIGNING_KEY and IMGFN_SIGNING_SALT (hex; \
             comma-separated pairs to rotate keys), IMGFN_SIGNATURE_SIZE (bytes, default 32). \
@@ -65,6 +67,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-dimension"), help: "Largest width or height a URL may ask for.")
     var maxDimension = 8192
 
+    @Flag(help: "Serve /_page/KEY, a <picture> page of a source's presets, to try negotiation in a browser.")
+    var page = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
@@ -96,6 +101,7 @@ struct Serve: AsyncParsableCommand {
         settings.cacheControl = cacheControl
         settings.writeThrough = !noWriteThrough
         settings.maxDimension = maxDimension
+        settings.servesPage = page
         if let concurrency { settings.concurrency = concurrency }
         if let queue { settings.queueLength = queue }
         let handler = RequestHandler(pipeline: pipeline, stores: try s3.makeStores(store), settings: settings)

@@ -79,6 +79,17 @@ import Testing
         #expect((o.width, o.format) == (200, .webp))
     }
 
+    @Test func fillDownKeepsTheBoxShape() throws {
+        let o = try parse("/s/rs:fill-down:300:200/plain/local:///k").options
+        // Large enough: as fill.
+        #expect(
+            o.resizeOptions(sourceWidth: 4000, sourceHeight: 3000)
+                == ResizeOptions(width: 300, height: 200, fit: .cover))
+        // Too small: the largest 3:2 box it fills, never enlarged.
+        #expect(
+            o.resizeOptions(sourceWidth: 100, sourceHeight: 100) == ResizeOptions(width: 100, height: 67, fit: .cover))
+    }
+
     @Test func autoChoosesByOrientation() throws {
         let o = try parse("/s/rs:auto:300:200/plain/local:///k").options
         #expect(o.resizeOptions(sourceWidth: 4000, sourceHeight: 3000).fit == .cover)
@@ -114,7 +125,8 @@ import Testing
             "/s/q:101/plain/local:///k", "/s/rt:zoom/plain/local:///k", "/s/g:fp:0.5:0.5/plain/local:///k",
             "/s/g:no:10:0/plain/local:///k", "/s/el:maybe/plain/local:///k", "/s/f:bmp/plain/local:///k",
             "/s/w:100/plain/local:///k@gif", "/s/w:100/enc/abcdef", "/s/w:100/plain/ftp-less-text",
-            "/s/w:100", "/s/w:100/!!notbase64!!.png",
+            "/s/w:100", "/s/w:100/!!notbase64!!.png", "/s/bg:10:20/plain/local:///k",
+            "/s/rs:fill:300:300:0:1/plain/local:///k", "/s/rt:force/ex:1/plain/local:///k",
         ] {
             #expect(problem(path)?.status == 400, "\(path): \(String(describing: problem(path)))")
         }

@@ -126,7 +126,7 @@ import Testing
         let push = Handler(pipeline: try Pipeline(.default)) { _ in FileSystemBlobStore(root: root) }
         let pushed = await push.handle(ObjectCreated(bucket: "b", key: "uploads/storm.jpg"))
         #expect(!pushed.isFailure, "\(pushed)")
-        let server = try ServerProcess(arguments: ["--store", root])
+        let server = try ServerProcess(arguments: ["--store", root, "--page"])
         defer { server.stop() }
         let page = "http://127.0.0.1:\(server.port)/_page/uploads/storm.jpg"
         let profile = root + "/chromium-profile"
@@ -197,6 +197,8 @@ import Testing
         defer { server.stop() }
         #expect(try server.get("/unsafe/w:100/plain/local:///uploads/storm.jpg@jpg").status == 403)
         #expect(try server.get("/w320/uploads/storm.jpg").status == 200)
+        // No page without --page.
+        #expect(try server.get("/_page/uploads/storm.jpg").status == 404)
     }
 
     /// 4× overload: 16 requests at once for 2 render slots and 2 places in the queue. Every answer

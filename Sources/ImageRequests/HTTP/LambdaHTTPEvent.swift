@@ -26,6 +26,7 @@ public enum LambdaHTTPEvent {
             }
             var http: HTTP?
             var domainName: String?
+            var stage: String?
         }
         var version: String?
         var rawPath: String?
@@ -40,12 +41,53 @@ public enum LambdaHTTPEvent {
         guard let event = try? JSONDecoder().decode(Payload.self, from: Data(payload)), event.version == "2.0",
             let http = event.requestContext?.http
         else { return nil }
-        let path = event.rawPath ?? http.path ?? "/"
+        var path = event.rawPath ?? http.path ?? "/"
         let query = event.rawQueryString.flatMap { $0.isEmpty ? nil : $0 }
         let headers = (event.headers ?? [:]).sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
         let domain = event.requestContext?.domainName ?? ""
         let origin: Origin = domain.hasSuffix(".on.aws") && domain.contains(".lambda-url.") ? .functionURL : .httpAPI
+        if origin == .httpAPI {
+            // A named stage stays in front of the path; the routes start after it.
+            if let stage = event.requestContext?.stage, stage != "$default", path.hasPrefix("/\(stage)/") {
+                path = String(path.dropFirst(stage.count + 1))
+            }
+            // HTTP APIs are reported to hand over rawPath with percent-escapes decoded: what
+            // cannot stand in a path as it is (spaces, %, non-ASCII) is encoded again, as a URL
+            // builder encodes it, so a signature over the sent path still matches.
+            path = reencoded(path)
+        }
         return (HTTPRequest(method: http.method, path: path, query: query, headers: headers), origin)
+    }
+
+    /// `path` with every byte outside RFC 3986's path characters (unreserved, sub-delims, `:`,
+    /// `@`, `/`) as `%XX`, upper-case hex. A path that was not decoded is returned as it is, but
+    /// for a `%`, which only a decoded path can hold outside an escape.
+    static func reencoded(_ path: String) -> String {
+        var out = ""
+        let bytes = Array(path.utf8)
+        var i = 0
+        func isHex(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+        }
+        while i < bytes.count {
+            let byte = bytes[i]
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.append(Character(Unicode.Scalar(byte)))
+            case _ where "-._~!$&'()*+,;=:@/".utf8.contains(byte):
+                out.append(Character(Unicode.Scalar(byte)))
+            case UInt8(ascii: "%") where i + 2 < bytes.count && isHex(bytes[i + 1]) && isHex(bytes[i + 2]):
+                out.append("%")  // an escape still in place: the path was not decoded
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+            i += 1
+        }
+        return out
     }
 
     /// The buffered answer: `{"statusCode", "headers", "body" (Base64), "isBase64Encoded"}`. A

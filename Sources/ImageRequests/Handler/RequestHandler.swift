@@ -13,7 +13,8 @@ import ImgfnBase
 ///   file when the store has a current one, else rendered and written to that same key.
 /// - `/{signature}/{options}/plain/{source}[@{ext}]` and the Base64 form: imgproxy's processing
 ///   URLs (`ProcessingURL`), signature checked first.
-/// - `/_page/{key}`: an HTML page with a `<picture>` of the source's preset URLs (`page(for:)`).
+/// - `/_page/{key}`, when `settings.servesPage`: an HTML page with a `<picture>` of the source's
+///   preset URLs (`page(for:)`).
 ///
 /// For either: HEAD the source (404 if missing) → `ETag` from its version and the normalised
 /// request → `If-None-Match` answered with 304 from that HEAD alone → a stored result (GET) →
@@ -69,6 +70,9 @@ public struct RequestHandler: Sendable {
             if let preset = try PresetURL.parse(request.path, derivatives: pipeline.config.derivatives) {
                 return await serve(preset, request)
             }
+            if request.path.hasPrefix("/_page/") && !settings.servesPage {
+                return .error(404, "no such route: the page is off (imgfn serve --page)")
+            }
             if request.path.hasPrefix("/_page/") {
                 guard let key = KeyEncoding.decode(String(request.path.dropFirst("/_page/".count)), plusAsSpace: false)
                 else { return .error(400, "the key after /_page/ is not valid percent-encoding") }
@@ -111,12 +115,13 @@ public struct RequestHandler: Sendable {
         let keys = OutputKeys(sourceKey: url.key, sourcePrefix: config.source.prefix, output: config.output)
         let name = url.derivative.name
         // The set's own file: straight from its key when the template does not need the size,
-        // else (or when that file is not this source's) through a current manifest.
-        if !config.output.key.contains("{width}") && !config.output.key.contains("{height}") {
-            let key = keys.key(name: name, format: format, width: 0, height: 0)
-            if let stored = await storedResult(key, source: source, configHash: pipeline.configHash) {
-                return image(stored.bytes, format.contentType, common, .stored)
-            }
+        // else (or when that file is not this source's) through a current manifest. A template
+        // with the size cannot be looked up before the image is made: a render is then stored
+        // under the request's own result key instead, which the next request finds.
+        let sized = config.output.key.contains("{width}") || config.output.key.contains("{height}")
+        let ownKey = sized ? resultKey(keys, tag) : keys.key(name: name, format: format, width: 0, height: 0)
+        if let stored = await storedResult(ownKey, source: source, configHash: pipeline.configHash) {
+            return image(stored.bytes, format.contentType, common, .stored)
         }
         if let manifest = try? await Manifest.read(from: outputs, key: keys.manifestKey),
             manifest.isCurrent(for: source, configHash: pipeline.configHash),
@@ -130,18 +135,23 @@ public struct RequestHandler: Sendable {
         }
         switch rendered {
         case .failure(let refusal): return refusal.response
-        case .success(let result):
+        case .success(let (result, current)):
             let image = result.image
-            if settings.writeThrough {
-                let key = keys.key(name: name, format: format, width: image.width, height: image.height)
+            if settings.writeThrough && current {
                 try? await outputs.put(
-                    key, bytes: image.bytes,
+                    ownKey, bytes: image.bytes,
                     attributes: BlobAttributes(
                         contentType: format.contentType, cacheControl: config.output.cacheControl,
                         metadata: resultMetadata(source)))
             }
             return self.image(image.bytes, format.contentType, common + sourceSize(result), .rendered)
         }
+    }
+
+    /// One stored result per source version and normalised request (`tag`), beside the
+    /// source's set: `{output.prefix}_requests/{dir}{file}/{hash}`.
+    private func resultKey(_ keys: OutputKeys, _ tag: String) -> String {
+        "\(pipeline.config.output.prefix)_requests/\(keys.dir)\(keys.file)/\(Self.digestHex(tag))"
     }
 
     // MARK: - Processing URLs
@@ -170,8 +180,7 @@ public struct RequestHandler: Sendable {
 
         let config = pipeline.config
         let keys = OutputKeys(sourceKey: key, sourcePrefix: config.source.prefix, output: config.output)
-        // One stored result per source version and normalised request, beside the source's set.
-        let resultKey = "\(config.output.prefix)_requests/\(keys.dir)\(keys.file)/\(Self.digestHex(tag))"
+        let resultKey = resultKey(keys, tag)
         if settings.writeThrough,
             let stored = await storedResult(resultKey, source: source, configHash: pipeline.configHash)
         {
@@ -184,9 +193,13 @@ public struct RequestHandler: Sendable {
             let info = try ImageResizer.info(of: bytes, limits: config.source.limits)
             let format = options.format ?? accepted.choose(forInput: info.format, hasAlpha: info.hasAlpha)
             let resize = options.resizeOptions(sourceWidth: info.orientedWidth, sourceHeight: info.orientedHeight)
+            // A box (contain pads to it; cover and fill fill it at most), else the source scaled.
             let scale = resize.neededScale(width: info.orientedWidth, height: info.orientedHeight)
-            let width = Double(info.orientedWidth) * scale
-            let height = Double(info.orientedHeight) * scale
+            var width = Double(info.orientedWidth) * scale
+            var height = Double(info.orientedHeight) * scale
+            if resize.fit != .inside, let boxWidth = resize.width, let boxHeight = resize.height {
+                (width, height) = (Double(boxWidth), Double(boxHeight))
+            }
             if width * height > Double(maxOutputPixels) {
                 throw ImgfnError(
                     .overLimit,
@@ -197,9 +210,9 @@ public struct RequestHandler: Sendable {
         }
         switch rendered {
         case .failure(let refusal): return refusal.response
-        case .success(let result):
+        case .success(let (result, current)):
             let image = result.image
-            if settings.writeThrough {
+            if settings.writeThrough && current {
                 try? await outputs.put(
                     resultKey, bytes: image.bytes,
                     attributes: BlobAttributes(
@@ -235,13 +248,19 @@ public struct RequestHandler: Sendable {
     /// Why `key` may not be read, or nil: only relative keys under the source prefix, without
     /// empty, `.` or `..` segments (after percent-decoding, so encoded traversal is caught too).
     static func refusal(ofKey key: String, prefix: String) -> String? {
-        let segments = key.split(separator: "/", omittingEmptySubsequences: false)
-        if key.isEmpty || key.hasPrefix("/") || key.contains("\0") || key.contains("\\")
-            || segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+        // Bytes, not Characters: a "/" followed by a combining mark is one Character in Swift,
+        // and canonical equivalence would let another spelling of the prefix pass.
+        let bytes = Array(key.utf8)
+        let segments = bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        let dot = UInt8(ascii: ".")
+        if bytes.isEmpty || bytes.contains(0) || bytes.contains(UInt8(ascii: "\\"))
+            || segments.contains(where: { $0.isEmpty || Array($0) == [dot] || Array($0) == [dot, dot] })
         {
             return "key \(key.prefix(300)) is not a plain relative key (no empty, . or .. segments)"
         }
-        if !key.hasPrefix(prefix) { return "key \(key.prefix(300)) is not under the source prefix \"\(prefix)\"" }
+        if !bytes.starts(with: prefix.utf8) {
+            return "key \(key.prefix(300)) is not under the source prefix \"\(prefix)\""
+        }
         return nil
     }
 
@@ -260,9 +279,11 @@ public struct RequestHandler: Sendable {
 
     /// Waits for a render slot, GETs the source and runs `work` on a Dispatch thread (libvips
     /// work blocks; Swift concurrency's threads must not).
+    /// The image is returned with `current`: false when the source read is not the version the
+    /// HEAD described (replaced in between), so its result is not stored under the HEAD's ETag.
     private func render(
         _ source: ObjectInfo, _ work: @escaping @Sendable (SourceBytes) throws(ImgfnError) -> RenderedImage
-    ) async -> Swift.Result<RenderedImage, Refusal> {
+    ) async -> Swift.Result<(image: RenderedImage, current: Bool), Refusal> {
         switch await gate.enter(timeout: settings.queueTimeout) {
         case .admitted: break
         case .queueFull:
@@ -278,9 +299,10 @@ public struct RequestHandler: Sendable {
                         503, "no render slot within \(settings.queueTimeout.components.seconds) s",
                         headers: [("Retry-After", "1")])))
         }
-        let result: Swift.Result<RenderedImage, Refusal>
+        let result: Swift.Result<(image: RenderedImage, current: Bool), Refusal>
         do {
             let object = try await sources.get(source.key, maxBytes: pipeline.config.source.limits.maxBytes)
+            let current = object.info.etag == source.etag && object.info.versionId == source.versionId
             let bytes = object.bytes
             let outcome = await withCheckedContinuation { continuation in
                 DispatchQueue.global(qos: .userInitiated).async {
@@ -288,7 +310,7 @@ public struct RequestHandler: Sendable {
                 }
             }
             switch outcome {
-            case .success(let image): result = .success(image)
+            case .success(let image): result = .success((image, current))
             case .failure(let error): result = .failure(Refusal(Self.response(for: error, subject: "the source")))
             }
         } catch {

@@ -27,6 +27,9 @@ public struct RequestSettings: Sendable {
     public var concurrency: Int
     /// Requests that may wait for a render; beyond this, 503 at once.
     public var queueLength: Int
+    /// Serve `/_page/{key}`, the `<picture>` page for trying negotiation in a browser. Off by
+    /// default: a page with a script has no place on a production image origin.
+    public var servesPage = false
     /// How long a request waits for a render before a 503.
     public var queueTimeout: Duration = .seconds(10)
 

@@ -48,6 +48,12 @@ public struct ProcessingURL: Sendable, Equatable {
             try options.apply(String(segments[index]), presets: presets, maxDimension: maxDimension)
             index += 1
         }
+        if options.extend && options.resizingType != .fit {
+            throw Problem(
+                status: 400,
+                reason:
+                    "extend (ex) is supported with the fit resizing type only, not \(options.resizingType.rawValue)")
+        }
         let sourceSegments = segments[index...]
         guard let first = sourceSegments.first, !first.isEmpty else {
             throw Problem(status: 400, reason: "no source: the path ends after the options")
@@ -129,7 +135,8 @@ public enum ResizingType: String, Sendable, Equatable, CaseIterable {
     case fit
     /// Keep the aspect ratio, fill the box, crop what overflows (by gravity).
     case fill
-    /// As `fill`, but never enlarging (so a small source yields a smaller box).
+    /// As `fill`, but never enlarging: a source smaller than the box is cropped to the box's
+    /// shape at the largest size it fills.
     case fillDown = "fill-down"
     /// Stretch to the box.
     case force
@@ -170,11 +177,11 @@ public struct ProcessingOptions: Sendable, Equatable {
         return parts.joined(separator: "/")
     }
 
-    /// The resize for a source of `width`×`height` (upright): `auto` needs it to choose.
+    /// The resize for a source of `width`×`height` (upright): `auto` and `fill-down` need it.
     public func resizeOptions(sourceWidth: Int, sourceHeight: Int) -> ResizeOptions {
         let background = self.background ?? .white
-        let w = width > 0 ? width : nil
-        let h = height > 0 ? height : nil
+        var w = width > 0 ? width : nil
+        var h = height > 0 ? height : nil
         guard w != nil || h != nil else {
             // Neither side given: the source's own size (imgproxy's 0:0), never enlarged.
             return ResizeOptions(
@@ -182,6 +189,12 @@ public struct ProcessingOptions: Sendable, Equatable {
                 background: background)
         }
         var type = resizingType
+        if type == .fillDown, let boxWidth = w, let boxHeight = h {
+            // A source smaller than the box gets the largest box of the same shape it fills.
+            let factor = Swift.min(1, Double(sourceWidth) / Double(boxWidth), Double(sourceHeight) / Double(boxHeight))
+            w = Swift.max(1, Int((Double(boxWidth) * factor).rounded()))
+            h = Swift.max(1, Int((Double(boxHeight) * factor).rounded()))
+        }
         if type == .auto {
             let sourceLandscape = sourceWidth >= sourceHeight
             let boxLandscape = (w ?? 0) >= (h ?? 0)
@@ -274,6 +287,7 @@ public struct ProcessingOptions: Sendable, Equatable {
             format = try Self.format(args[0], option: "option \(name)")
         case "background", "bg":
             try count(1...3)
+            if args.count == 2 { throw bad("give R:G:B, each 0…255, or a hex colour") }
             if args.count == 3 {
                 guard let r = UInt8(args[0]), let g = UInt8(args[1]), let b = UInt8(args[2]) else {
                     throw bad("give R:G:B, each 0…255, or a hex colour")

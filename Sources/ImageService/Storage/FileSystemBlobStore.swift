@@ -172,10 +172,12 @@ public struct FileSystemBlobStore: BlobStore {
 
     /// Refuses keys that could leave the root or are not plain relative paths.
     static func validate(_ key: String) throws(ImgfnError) {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        guard !key.isEmpty, !key.hasPrefix("/"), !key.hasSuffix("/"), !key.contains("\0"),
-            parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }),
-            parts.first != Substring(attributesDirectory)
+        // Bytes, not Characters: a "/" followed by a combining mark is one Character in Swift.
+        let parts = Array(key.utf8).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            .map { Array($0) }
+        guard !key.isEmpty, !key.utf8.contains(0),
+            parts.allSatisfy({ !$0.isEmpty && $0 != Array(".".utf8) && $0 != Array("..".utf8) }),
+            parts.first != Array(attributesDirectory.utf8)
         else {
             throw ImgfnError(.outputUnwritable, "key \"\(key)\" is not a relative path without \"..\" or empty parts")
         }
