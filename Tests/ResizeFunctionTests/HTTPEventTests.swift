@@ -80,6 +80,13 @@ struct HTTPEventTests {
                 h.logLines().first { $0["message"] as? String == "http request" && $0["status"] as? Int == 403 })
             #expect(line["origin"] as? String == "httpAPI")
             #expect(line["reason"] as? String == "invalid signature")
+
+            // One EMF line per invocation, with the HTTP figures.
+            let metrics = h.metricLines()
+            #expect(metrics.count == 3)
+            #expect(metrics.compactMap { number($0["HTTPRequests"]) } == [1, 1, 1])
+            #expect(metrics.compactMap { number($0["HTTP4xx"]) }.reduce(0, +) == 1)
+            #expect(metrics.compactMap { number($0["Rendered"]) }.reduce(0, +) == 2)
         }
     }
 

@@ -90,7 +90,11 @@ struct FunctionHandler: Sendable {
             ])
 
         if let (request, origin) = LambdaHTTPEvent.decode(invocation.payload.readableBytesView) {
-            return await handle(request, origin: origin, logger: logger)
+            let (result, response) = await handle(request, origin: origin, logger: logger)
+            metrics.http = (response.status, response.header("X-Imgfn-Result"))
+            metrics.bytesOut = response.body.count
+            if response.status >= 500 { metrics.failures = 1 }
+            return result
         }
         let event: DecodedEvent
         do {
@@ -149,7 +153,7 @@ struct FunctionHandler: Sendable {
     /// An HTTP event: the request handler's answer, streamed to a Function URL (unless
     /// `IMGFN_FUNCTION_URL_STREAMING=0`), buffered to API Gateway; one log line.
     private func handle(_ request: HTTPRequest, origin: LambdaHTTPEvent.Origin, logger: Logger) async
-        -> InvocationResult
+        -> (InvocationResult, HTTPResponse)
     {
         let clock = ContinuousClock()
         let start = clock.now
@@ -174,9 +178,9 @@ struct FunctionHandler: Sendable {
             ])
         if streaming {
             let (prelude, body) = LambdaHTTPEvent.streamedResponse(response, method: request.method)
-            return .stream(prelude: prelude, body: body)
+            return (.stream(prelude: prelude, body: body), response)
         }
-        return .response(LambdaHTTPEvent.bufferedResponse(response, method: request.method))
+        return (.response(LambdaHTTPEvent.bufferedResponse(response, method: request.method)), response)
     }
 
     /// One line per record: INFO when done or skipped, WARN when it will be retried, ERROR when

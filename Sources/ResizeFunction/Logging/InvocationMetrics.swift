@@ -6,7 +6,8 @@ import ImageService
 ///
 /// Stage times and bytes are sums over the invocation's records (`RecordResult.metrics`);
 /// `TotalMs` is the invocation's wall time from payload to result; `ColdStart` is 1 for the
-/// first invocation of the process.
+/// first invocation of the process. An HTTP event adds `HTTPRequests`, `HTTP4xx`, `HTTP5xx`,
+/// `Rendered`, `StoredHits` and `NotModified` (0 or 1 each), and its body as `BytesOut`.
 struct InvocationMetrics: Sendable, Equatable {
     var fetchMilliseconds = 0.0
     var decodeMilliseconds = 0.0
@@ -19,6 +20,13 @@ struct InvocationMetrics: Sendable, Equatable {
     var derivativesWritten = 0
     var failures = 0
     var coldStart = false
+    /// An HTTP event's answer: its status and how the image was made (`X-Imgfn-Result`).
+    var http: (status: Int, result: String?)?
+
+    static func == (a: InvocationMetrics, b: InvocationMetrics) -> Bool {
+        a.embeddedMetricFormat(functionName: "", requestId: "", timestamp: 0)
+            == b.embeddedMetricFormat(functionName: "", requestId: "", timestamp: 0)
+    }
 
     init(coldStart: Bool) {
         self.coldStart = coldStart
@@ -42,7 +50,7 @@ struct InvocationMetrics: Sendable, Equatable {
     /// The EMF object: `_aws` metadata declaring the metrics, then their values as top-level
     /// members beside the dimension and the request ID (searchable, not a dimension).
     func embeddedMetricFormat(functionName: String, requestId: String, timestamp: Int64) -> String {
-        let values: [(name: String, unit: String, value: LogValue)] = [
+        var values: [(name: String, unit: String, value: LogValue)] = [
             ("FetchMs", "Milliseconds", .double(fetchMilliseconds)),
             ("DecodeMs", "Milliseconds", .double(decodeMilliseconds)),
             ("DeriveMs", "Milliseconds", .double(deriveMilliseconds)),
@@ -55,6 +63,17 @@ struct InvocationMetrics: Sendable, Equatable {
             ("Failures", "Count", .int(failures)),
             ("ColdStart", "Count", .int(coldStart ? 1 : 0)),
         ]
+        if let http {
+            // HTTP events: one request, its class of status, and whether it took a render.
+            values += [
+                ("HTTPRequests", "Count", .int(1)),
+                ("HTTP4xx", "Count", .int(http.status / 100 == 4 ? 1 : 0)),
+                ("HTTP5xx", "Count", .int(http.status / 100 == 5 ? 1 : 0)),
+                ("Rendered", "Count", .int(http.result == "rendered" ? 1 : 0)),
+                ("StoredHits", "Count", .int(http.result == "stored" ? 1 : 0)),
+                ("NotModified", "Count", .int(http.status == 304 ? 1 : 0)),
+            ]
+        }
         let definitions = values.map { "{\"Name\":\(JSONLine.quoted($0.name)),\"Unit\":\(JSONLine.quoted($0.unit))}" }
         let directive =
             #"{"Namespace":"imgfn","Dimensions":[["FunctionName"]],"Metrics":["#
