@@ -73,13 +73,9 @@ struct HTTPServer {
                         } else if request.version.minor == 0 {
                             headers.replaceOrAdd(name: "Connection", value: "keep-alive")  // HTTP/1.0 asks
                         }
-                        let status = HTTPResponseStatus(statusCode: response.status)
-                        try await outbound.write(
-                            .head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
-                        if request.method != .HEAD && !response.body.isEmpty {
-                            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-                        }
-                        try await outbound.write(.end(nil))
+                        // Logged and counted before the answer goes out: a client that has its answer
+                        // finds it in the log and the metrics, even if it hangs up at once (the last
+                        // write may then fail).
                         log(
                             AccessLogLine(
                                 time: Date().timeIntervalSince1970, method: request.method.rawValue, path: request.uri,
@@ -94,6 +90,13 @@ struct HTTPServer {
                             status: response.status, result: response.header("X-Imgfn-Result"),
                             seconds: (clock.now - started) / .seconds(1),
                             bytes: request.method == .HEAD ? 0 : response.body.count)
+                        let status = HTTPResponseStatus(statusCode: response.status)
+                        try await outbound.write(
+                            .head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
+                        if request.method != .HEAD && !response.body.isEmpty {
+                            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
+                        }
+                        try await outbound.write(.end(nil))
                         if !keepAlive { return }
                     }
                 }
