@@ -154,6 +154,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: served.root + "/derived/small/w2048.jpg"))
     }
 
+    @Test func aDeletedSourceTakesItsResultsWithIt() async throws {
+        let served = try Served(files: ["storm.jpg": Fixtures.photo, "other.jpg": Fixtures.photo])
+        defer { served.remove() }
+        for source in ["storm.jpg", "other.jpg"] {
+            for size in [100, 200] {
+                #expect(await served.get("/_/w:\(size)/plain/local:///uploads/\(source)@webp").status == 200)
+            }
+        }
+        #expect(served.derivedFiles.count == 4)
+        try FileManager.default.removeItem(atPath: served.root + "/uploads/storm.jpg")
+        let removal = Handler(pipeline: served.pipeline) { _ in FileSystemBlobStore(root: served.root) }
+        let result = await removal.handle(ObjectRemoved(bucket: "b", key: "uploads/storm.jpg"))
+        #expect(!result.isFailure, "\(result)")
+        // The other source's results stay.
+        #expect(
+            served.derivedFiles.count == 2 && served.derivedFiles.allSatisfy { $0.hasPrefix("_requests/other.jpg/") })
+    }
+
     @Test func signaturesAreRequiredByDefault() async throws {
         let path = "/rs:fit:100:100/plain/local:///uploads/storm.jpg@jpg"
         let unsigned = try Served(configure: { _ in })

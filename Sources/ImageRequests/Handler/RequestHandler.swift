@@ -149,9 +149,9 @@ public struct RequestHandler: Sendable {
     }
 
     /// One stored result per source version and normalised request (`tag`), beside the
-    /// source's set: `{output.prefix}_requests/{dir}{file}/{hash}`.
+    /// source's set: `{output.prefix}_requests/{dir}{file}/{hash}` (`OutputKeys`).
     private func resultKey(_ keys: OutputKeys, _ tag: String) -> String {
-        "\(pipeline.config.output.prefix)_requests/\(keys.dir)\(keys.file)/\(Self.digestHex(tag))"
+        keys.requestResultsPrefix + Self.digestHex(tag)
     }
 
     // MARK: - Processing URLs

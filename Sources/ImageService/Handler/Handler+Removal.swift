@@ -13,6 +13,8 @@ extension Handler {
     ///   permanent delete of one version, another version, is left alone.
     /// - Derivatives are removed before the manifest, so an interrupted removal is finished by
     ///   a retry; a re-delivered removal finds nothing and succeeds.
+    /// - Results made on demand for the source (`OutputKeys.requestResultsPrefix`) are removed
+    ///   too (one listing), with or without a manifest.
     public func handle(_ object: ObjectRemoved) async -> RecordResult {
         var metrics = RecordResult.Metrics()
         func result(_ outcome: RecordResult.Outcome) -> RecordResult {
@@ -39,6 +41,7 @@ extension Handler {
                 return recheck
             }
             guard let manifest = try await Manifest.read(from: output, key: keys.manifestKey) else {
+                try await removeRequestResults(keys, in: output)
                 try await output.delete(keys.failureKey)
                 metrics.storeMilliseconds = (clock.now - start).milliseconds
                 return result(.removed(files: 0, manifestKey: nil))
@@ -63,6 +66,7 @@ extension Handler {
                     output: config.output.bucket ?? object.bucket, object: object, manifestKey: keys.manifestKey,
                     files: files))
             try await output.deleteAll(files)
+            try await removeRequestResults(keys, in: output)
             try await output.delete(keys.manifestKey)
             try await output.delete(keys.failureKey)
             metrics.storeMilliseconds = (clock.now - start).milliseconds
@@ -70,5 +74,17 @@ extension Handler {
         } catch {
             return result(.failed(transient: error.code.isTransient, code: error.code, reason: error.message))
         }
+    }
+
+    /// Deletes every result the pull side stored for the source, page by page.
+    private func removeRequestResults(_ keys: OutputKeys, in output: any BlobStore) async throws(ImgfnError) {
+        let prefix = keys.requestResultsPrefix
+        guard !prefix.isEmpty else { return }
+        var found: [String] = []
+        try await output.forEachPage(prefix: prefix) { (page) throws(ImgfnError) in
+            found += page.objects.map(\.key)
+            return true
+        }
+        try await output.deleteAll(found)
     }
 }

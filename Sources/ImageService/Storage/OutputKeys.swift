@@ -46,6 +46,11 @@ public struct OutputKeys: Sendable {
     /// The key of the failure record.
     public var failureKey: String { expand(output.failureKey, [:]) }
 
+    /// Where results made on demand for this source are stored, one per request
+    /// (`{output.prefix}_requests/{dir}{file}/`): the pull side writes them, a removal of the
+    /// source removes them.
+    public var requestResultsPrefix: String { "\(output.prefix)_requests/\(dir)\(file)/" }
+
     private func expand(_ template: String, _ extra: [String: String]) -> String {
         var values = extra
         values["prefix"] = output.prefix
