@@ -96,134 +96,13 @@ public struct RequestHandler: Sendable {
         }
     }
 
-    // MARK: - Presets
-
-    private func serve(_ url: PresetURL, _ request: HTTPRequest) async -> HTTPResponse {
-        let source: ObjectInfo
-        switch await head(url.key) {
-        case .success(let info): source = info
-        case .failure(let refusal): return refusal.response
-        }
-        let accepted = AcceptedFormat(accept: request.header("Accept"))
-        let format = url.format ?? accepted.choose(among: url.derivative.formats)
-        let negotiated = url.format == nil && url.derivative.formats.count > 1
-        let tag = etag(source, ["preset", url.derivative.name, format.rawValue])
-        let common = commonHeaders(etag: tag, negotiated: negotiated)
-        if matches(request.header("If-None-Match"), tag) { return notModified(common) }
-
-        let config = pipeline.config
-        let keys = OutputKeys(sourceKey: url.key, sourcePrefix: config.source.prefix, output: config.output)
-        let name = url.derivative.name
-        // The set's own file: straight from its key when the template does not need the size,
-        // else (or when that file is not this source's) through a current manifest. A template
-        // with the size cannot be looked up before the image is made: a render is then stored
-        // under the request's own result key instead, which the next request finds.
-        let sized = config.output.key.contains("{width}") || config.output.key.contains("{height}")
-        let ownKey = sized ? resultKey(keys, tag) : keys.key(name: name, format: format, width: 0, height: 0)
-        if let stored = await storedResult(ownKey, source: source, configHash: pipeline.configHash) {
-            return image(stored.bytes, format.contentType, common, .stored)
-        }
-        if let manifest = try? await Manifest.read(from: outputs, key: keys.manifestKey),
-            manifest.isCurrent(for: source, configHash: pipeline.configHash),
-            let listed = manifest.derivatives.first(where: { $0.name == name && $0.format == format }),
-            let stored = await storedResult(listed.key, source: nil, configHash: nil)
-        {
-            return image(stored.bytes, format.contentType, common, .stored)
-        }
-        let rendered = await render(source) { bytes throws(ImgfnError) in
-            try pipeline.render(derivative: name, as: format, from: bytes)
-        }
-        switch rendered {
-        case .failure(let refusal): return refusal.response
-        case .success(let (result, current)):
-            let image = result.image
-            if settings.writeThrough && current {
-                try? await outputs.put(
-                    ownKey, bytes: image.bytes,
-                    attributes: BlobAttributes(
-                        contentType: format.contentType, cacheControl: config.output.cacheControl,
-                        metadata: resultMetadata(source)))
-            }
-            return self.image(image.bytes, format.contentType, common + sourceSize(result), .rendered)
-        }
-    }
+    // MARK: - Steps shared by both routes
 
     /// One stored result per source version and normalised request (`tag`), beside the
     /// source's set: `{output.prefix}_requests/{dir}{file}/{hash}` (`OutputKeys`).
-    private func resultKey(_ keys: OutputKeys, _ tag: String) -> String {
+    func resultKey(_ keys: OutputKeys, _ tag: String) -> String {
         keys.requestResultsPrefix + Self.digestHex(tag)
     }
-
-    // MARK: - Processing URLs
-
-    private func serve(_ url: ProcessingURL, _ request: HTTPRequest) async -> HTTPResponse {
-        switch url.source {
-        case .local where settings.bucket != nil:
-            return .error(403, "local:/// sources are not served: the store is s3://\(settings.bucket ?? "")")
-        case .s3(let bucket, _) where bucket != settings.bucket:
-            return .error(403, "bucket \(bucket.prefix(64)) is not served")
-        default: break
-        }
-        let key = url.source.key
-        let source: ObjectInfo
-        switch await head(key) {
-        case .success(let info): source = info
-        case .failure(let refusal): return refusal.response
-        }
-        let options = url.options
-        let accepted = AcceptedFormat(accept: request.header("Accept"))
-        let negotiated = options.format == nil
-        let wanted = options.format?.rawValue ?? "accept-\(accepted.rawValue)"
-        let tag = etag(source, ["process", options.canonical, wanted])
-        let common = commonHeaders(etag: tag, negotiated: negotiated)
-        if matches(request.header("If-None-Match"), tag) { return notModified(common) }
-
-        let config = pipeline.config
-        let keys = OutputKeys(sourceKey: key, sourcePrefix: config.source.prefix, output: config.output)
-        let resultKey = resultKey(keys, tag)
-        if settings.writeThrough,
-            let stored = await storedResult(resultKey, source: source, configHash: pipeline.configHash)
-        {
-            return image(stored.bytes, stored.contentType, common, .stored)
-        }
-        let maxOutputPixels = settings.maxOutputPixels
-        let rendered = await render(source) { bytes throws(ImgfnError) in
-            // The header first (no pixels): the format for Accept, `auto`'s choice, and the output
-            // size, which `el:1` could otherwise make far larger than the source.
-            let info = try ImageResizer.info(of: bytes, limits: config.source.limits)
-            let format = options.format ?? accepted.choose(forInput: info.format, hasAlpha: info.hasAlpha)
-            let resize = options.resizeOptions(sourceWidth: info.orientedWidth, sourceHeight: info.orientedHeight)
-            // A box (contain pads to it; cover and fill fill it at most), else the source scaled.
-            let scale = resize.neededScale(width: info.orientedWidth, height: info.orientedHeight)
-            var width = Double(info.orientedWidth) * scale
-            var height = Double(info.orientedHeight) * scale
-            if resize.fit != .inside, let boxWidth = resize.width, let boxHeight = resize.height {
-                (width, height) = (Double(boxWidth), Double(boxHeight))
-            }
-            if width * height > Double(maxOutputPixels) {
-                throw ImgfnError(
-                    .overLimit,
-                    "the output would be about \(Int(width))×\(Int(height)), over the limit of \(maxOutputPixels / 1_000_000) MP"
-                )
-            }
-            return try pipeline.render(resize: resize, as: format, quality: options.quality, from: bytes)
-        }
-        switch rendered {
-        case .failure(let refusal): return refusal.response
-        case .success(let (result, current)):
-            let image = result.image
-            if settings.writeThrough && current {
-                try? await outputs.put(
-                    resultKey, bytes: image.bytes,
-                    attributes: BlobAttributes(
-                        contentType: image.format.contentType, cacheControl: settings.cacheControl,
-                        metadata: resultMetadata(source)))
-            }
-            return self.image(image.bytes, image.format.contentType, common + sourceSize(result), .rendered)
-        }
-    }
-
-    // MARK: - Steps shared by both routes
 
     /// The source's description, or the answer when there is none to serve: 403 for a key
     /// outside the source prefix (or not a plain relative key), 404, 413, 502/503.
@@ -266,7 +145,7 @@ public struct RequestHandler: Sendable {
 
     /// A stored file to serve: its bytes when it exists and (when given) was made from this
     /// version of the source with this configuration.
-    private func storedResult(_ key: String, source: ObjectInfo?, configHash: String?) async -> (
+    func storedResult(_ key: String, source: ObjectInfo?, configHash: String?) async -> (
         bytes: [UInt8], contentType: String
     )? {
         guard let object = try? await outputs.get(key, maxBytes: 256 << 20) else { return nil }
@@ -281,7 +160,7 @@ public struct RequestHandler: Sendable {
     /// work blocks; Swift concurrency's threads must not).
     /// The image is returned with `current`: false when the source read is not the version the
     /// HEAD described (replaced in between), so its result is not stored under the HEAD's ETag.
-    private func render(
+    func render(
         _ source: ObjectInfo, _ work: @escaping @Sendable (SourceBytes) throws(ImgfnError) -> RenderedImage
     ) async -> Swift.Result<(image: RenderedImage, current: Bool), Refusal> {
         switch await gate.enter(timeout: settings.queueTimeout) {
@@ -337,7 +216,7 @@ public struct RequestHandler: Sendable {
         }
     }
 
-    private func resultMetadata(_ source: ObjectInfo) -> [String: String] {
+    func resultMetadata(_ source: ObjectInfo) -> [String: String] {
         var metadata = DerivedBy.metadata
         metadata["source-key"] = source.key
         metadata["config-hash"] = pipeline.configHash
@@ -348,7 +227,7 @@ public struct RequestHandler: Sendable {
 
     /// A weak entity tag: the answer is the same image for the same source version, request and
     /// configuration (bytes may differ between a set's file and a render of it).
-    private func etag(_ source: ObjectInfo, _ request: [String]) -> String {
+    func etag(_ source: ObjectInfo, _ request: [String]) -> String {
         let fields =
             [
                 "imgfn-1", VipsRuntime.libvipsVersion, pipeline.configHash, source.key, source.etag ?? "",
@@ -377,22 +256,22 @@ public struct RequestHandler: Sendable {
         return header.split(separator: ",").contains { $0.trimmingCharacters() == "*" || opaque($0) == ours }
     }
 
-    private func commonHeaders(etag: String, negotiated: Bool) -> [(name: String, value: String)] {
+    func commonHeaders(etag: String, negotiated: Bool) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = [("ETag", etag), ("Cache-Control", settings.cacheControl)]
         if negotiated { headers.append(("Vary", "Accept")) }
         return headers
     }
 
     /// `X-Imgfn-Source-Size: WIDTHxHEIGHT`, the source's upright size, on rendered answers.
-    private func sourceSize(_ result: RenderedImage) -> [(name: String, value: String)] {
+    func sourceSize(_ result: RenderedImage) -> [(name: String, value: String)] {
         [("X-Imgfn-Source-Size", "\(result.source.orientedWidth)x\(result.source.orientedHeight)")]
     }
 
-    private func notModified(_ common: [(name: String, value: String)]) -> HTTPResponse {
+    func notModified(_ common: [(name: String, value: String)]) -> HTTPResponse {
         HTTPResponse(status: 304, headers: common + [("X-Imgfn-Result", Result.notModified.rawValue)])
     }
 
-    private func image(
+    func image(
         _ bytes: [UInt8], _ contentType: String, _ common: [(name: String, value: String)], _ result: Result
     ) -> HTTPResponse {
         HTTPResponse(
