@@ -34,7 +34,13 @@ enum CLI {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        var spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        // A freshly copied executable is "busy" while a process another test forks meanwhile
+        // still holds the copy's write descriptor (inherited across fork until its exec): wait.
+        for _ in 0..<100 where spawned == ETXTBSY {
+            usleep(20_000)
+            spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        }
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
         var status: Int32 = 0
         var usage = rusage()
