@@ -59,6 +59,24 @@ struct Bench {
         return report
     }
 
+    /// Only the named units (`cold-init`, `shapes`, `backfill`, `http`), the rest of the report
+    /// left empty: `--only`, for reading one section's noise without a whole run.
+    func measureOnly(_ units: [String], started: String, machine: Machine) throws -> BenchReport {
+        var report = BenchReport(
+            started: started, mode: options.quick ? "quick" : "full", machine: machine, photos: photos,
+            wholeProcess: [], floors: [], warm: [], coldInit: [], ratios: [:], gate: [])
+        for unit in units {
+            switch unit {
+            case "cold-init": report.coldInit = try measureColdInit()
+            case "shapes": report.shapes = try measureShapes()
+            case "backfill": report.backfill = try measureBackfill()
+            case "http": report.http = try measureHTTP()
+            default: throw BenchError("--only: no unit \(unit) (cold-init, shapes, backfill, http)")
+            }
+        }
+        return report
+    }
+
     /// Measures again what the gate `keys` are computed from, and returns those keys' new values
     /// (a key whose measurement is unknown is left out). A figure that regressed through noise
     /// (a neighbour on a shared machine) rarely does so twice; a real regression does.

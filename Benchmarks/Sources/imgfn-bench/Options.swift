@@ -21,10 +21,14 @@ struct Options {
     var tools = ""
     var results = "Benchmarks/results"
     var baseline = "Benchmarks/baseline.json"
+    /// Measure only these units (`cold-init`, `shapes`, `backfill`, `http`) and gate only their
+    /// keys: for looking at one section's noise without the whole run.
+    var only: [String]?
 
     static let usage = """
         usage: imgfn-bench --imgfn PATH --bundle DIR --tools DIR [--debian-bootstrap PATH] [--root DIR]
                            [--results DIR] [--baseline FILE] [--quick] [--gate] [--write-baseline] [--update-readme]
+                           [--only cold-init,shapes,backfill,http]
         """
 
     init(_ arguments: [String]) throws {
@@ -46,10 +50,14 @@ struct Options {
             case "--tools": tools = try value(argument)
             case "--results": results = try value(argument)
             case "--baseline": baseline = try value(argument)
+            case "--only": only = try value(argument).split(separator: ",").map(String.init)
             default: throw BenchError("unknown argument \(argument)\n\(Self.usage)")
             }
         }
         guard !imgfn.isEmpty, !bundle.isEmpty, !tools.isEmpty else { throw BenchError(Self.usage) }
+        if only != nil && (writeBaseline || updateReadme) {
+            throw BenchError("--only measures a part: it writes no baseline and no README table")
+        }
     }
 
     /// Rounds and iterations: the quick run stays within a few minutes on 2 cores.

@@ -29,7 +29,9 @@ func run(_ options: Options) throws -> Bool {
             + machine.peers.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; "))
 
     let bench = Bench(options: options, photos: photos, tools: tools, scratch: scratch)
-    var report = try bench.measureAll(started: started, machine: machine)
+    var report =
+        try options.only.map { try bench.measureOnly($0, started: started, machine: machine) }
+        ?? bench.measureAll(started: started, machine: machine)
     report.ratios = Gate.ratios(of: report)
     let baselinePath = options.root + "/" + options.baseline
     if options.writeBaseline {
@@ -43,7 +45,13 @@ func run(_ options: Options) throws -> Bool {
         log("wrote \(options.baseline)")
     }
     if FileManager.default.fileExists(atPath: baselinePath) {
-        let baseline = try Gate.load(baselinePath)
+        var baseline = try Gate.load(baselinePath)
+        if let only = options.only {
+            // Only the measured units' keys: the others were not measured.
+            baseline.ratios = baseline.ratios.filter { key, _ in
+                Bench.unit(of: key, photos: photos).map { only.contains($0.id) } ?? false
+            }
+        }
         report.gate = Gate.check(report.ratios, against: baseline)
         let failing = report.gate.filter { !$0.passed }.map(\.key)
         if !failing.isEmpty {
@@ -63,6 +71,8 @@ func run(_ options: Options) throws -> Bool {
     try Report.svg(report).write(toFile: results + "/latest.svg", atomically: true, encoding: .utf8)
     if options.updateReadme { try updateReadme(options.root + "/README.md", with: markdown) }
     print(markdown)
+    // stdout is a pipe in CI: flush the report so the verdict below comes after it, last in the log.
+    fflush(nil)
     log("wrote \(options.results)/latest.json, latest.md, latest.svg")
 
     let failed = report.gate.filter { !$0.passed }
@@ -71,6 +81,9 @@ func run(_ options: Options) throws -> Bool {
         log(
             "REGRESSION \(check.key): \(String(format: "%.3f", check.current))\(again) > baseline \(check.baseline) "
                 + "+ \(Int(check.tolerance * 100)) %")
+    }
+    if !report.gate.isEmpty {
+        log("gate: \(report.gate.count - failed.count) of \(report.gate.count) checks pass")
     }
     return !options.gate || failed.isEmpty
 }
