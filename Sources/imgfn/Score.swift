@@ -10,9 +10,10 @@ struct Score: ParsableCommand {
         abstract: "Score derivatives against their source with SSIMULACRA2 (100 = identical).",
         discussion: """
             Each FILE is compared with SOURCE decoded whole (upright, sRGB) and resized in \
-            floating point to the file's size, so files from any encoder are scored on one \
-            scale: about 90 is visually lossless at 1:1, 70 high quality, 50 medium. One line \
-            per file (score, then path), or --json.
+            floating point to the file's size (stretched to it, and with one scale for both \
+            axes: the better of the two alignments), so files from any encoder are scored on \
+            one scale: about 90 is visually lossless at 1:1, 70 high quality, 50 medium. One \
+            line per file (score, then path), or --json.
 
             \(ExitStatus.helpText)
             """

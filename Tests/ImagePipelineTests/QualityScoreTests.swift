@@ -33,6 +33,22 @@ import Testing
         #expect(scores[0] < 60 && scores[3] > 85, "\(scores)")
     }
 
+    /// 1920×1280 at 320 wide is 213.33 rows: libvips keeps one scale and rounds the height
+    /// (the content ends a third of a row early), Pillow and a forced fit stretch it to 213.
+    /// Both are faithful resizes and score alike (each against the reference in its own
+    /// alignment); scored only against the stretched reference the first lost ~8 points.
+    @Test func bothResizeAlignmentsScoreAlike() throws {
+        let source = try Fixtures.bytes(Fixtures.photo)
+        let png = EncodeOptions(format: .png)
+        let uniform = try ImageResizer.resize(source, .init(width: 320), encode: png)
+        let stretched = try ImageResizer.resize(source, .init(width: 320, height: 213, fit: .fill), encode: png)
+        #expect(uniform.width == 320 && uniform.height == 213 && stretched.height == 213)
+        let scores = try QualityScore.scores(
+            of: [SourceBytes(uniform.bytes), SourceBytes(stretched.bytes)], against: source
+        ).map { try $0.get() }
+        #expect(scores.allSatisfy { $0 > 92 } && abs(scores[0] - scores[1]) < 2, "\(scores)")
+    }
+
     /// With alpha, both images are blended onto a dark and a light grey: a change only in
     /// transparency still costs points.
     @Test func transparencyCounts() throws {

@@ -59,7 +59,7 @@ struct Bench {
         return report
     }
 
-    /// Only the named units (`cold-init`, `shapes`, `backfill`, `http`), the rest of the report
+    /// Only the named units (`cold-init`, `shapes`, `backfill`, `http`, `quality`), the rest of the report
     /// left empty: `--only`, for reading one section's noise without a whole run.
     func measureOnly(_ units: [String], started: String, machine: Machine) throws -> BenchReport {
         var report = BenchReport(
@@ -71,7 +71,8 @@ struct Bench {
             case "shapes": report.shapes = try measureShapes()
             case "backfill": report.backfill = try measureBackfill()
             case "http": report.http = try measureHTTP()
-            default: throw BenchError("--only: no unit \(unit) (cold-init, shapes, backfill, http)")
+            case "quality": report.quality = try measureQuality()
+            default: throw BenchError("--only: no unit \(unit) (cold-init, shapes, backfill, http, quality)")
             }
         }
         return report
@@ -94,6 +95,8 @@ struct Bench {
                 patched.backfill = try measureBackfill()
             case .http:
                 patched.http = try measureHTTP()
+            case .quality:
+                patched.quality = try measureQuality()
             case .process("resize-320", let photo):
                 let (comparison, floor) = try measureResize(photo)
                 patched.wholeProcess.removeAll { $0.task == comparison.task && $0.photo == photo.id }
@@ -126,6 +129,7 @@ struct Bench {
         case shapes
         case backfill
         case http
+        case quality
         case process(task: String, photo: Photo)
         case function(photo: Photo)
         case warmResize(photo: Photo)
@@ -136,6 +140,7 @@ struct Bench {
             case .shapes: "shapes"
             case .backfill: "backfill"
             case .http: "http"
+            case .quality: "quality"
             case .process(let task, let photo): "process.\(task).\(photo.id)"
             case .function(let photo): "function.derive-default.\(photo.id)"
             case .warmResize(let photo): "warm.resize-320.\(photo.id)"
@@ -149,6 +154,7 @@ struct Bench {
         if key.hasPrefix("shapes.") { return .shapes }
         if key.hasPrefix("backfill.") { return .backfill }
         if key.hasPrefix("http.") { return .http }
+        if key.hasPrefix("quality.") { return .quality }
         let parts = key.split(separator: ".", maxSplits: 2).map(String.init)
         guard parts.count == 3,
             let photo = photos.first(where: { parts[2].hasPrefix($0.id + ".") })

@@ -21,14 +21,14 @@ struct Options {
     var tools = ""
     var results = "Benchmarks/results"
     var baseline = "Benchmarks/baseline.json"
-    /// Measure only these units (`cold-init`, `shapes`, `backfill`, `http`) and gate only their
+    /// Measure only these units (`cold-init`, `shapes`, `backfill`, `http`, `quality`) and gate only their
     /// keys: for looking at one section's noise without the whole run.
     var only: [String]?
 
     static let usage = """
         usage: imgfn-bench --imgfn PATH --bundle DIR --tools DIR [--debian-bootstrap PATH] [--root DIR]
                            [--results DIR] [--baseline FILE] [--quick] [--gate] [--write-baseline] [--update-readme]
-                           [--only cold-init,shapes,backfill,http]
+                           [--only cold-init,shapes,backfill,http,quality]
         """
 
     init(_ arguments: [String]) throws {

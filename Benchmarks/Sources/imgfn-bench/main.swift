@@ -33,7 +33,7 @@ func run(_ options: Options) throws -> Bool {
         try options.only.map { try bench.measureOnly($0, started: started, machine: machine) }
         ?? bench.measureAll(started: started, machine: machine)
     report.ratios = Gate.ratios(of: report)
-    let baselinePath = options.root + "/" + options.baseline
+    let baselinePath = options.baseline.hasPrefix("/") ? options.baseline : options.root + "/" + options.baseline
     if options.writeBaseline {
         // One run can be a lucky or an unlucky one: the baseline is each figure's median over three.
         var runs = [report.ratios]
@@ -61,7 +61,7 @@ func run(_ options: Options) throws -> Bool {
         }
     }
 
-    let results = options.root + "/" + options.results
+    let results = options.results.hasPrefix("/") ? options.results : options.root + "/" + options.results
     try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -5,7 +5,8 @@ import ImgfnBase
 public enum QualityScore {
     /// The SSIMULACRA2 score of each of `files` against `source` resized to the file's size:
     /// the source decoded whole (upright, sRGB, no shrink-on-load), converted to float and
-    /// resized with Lanczos3 to exactly the file's width and height, never rounded to 8 bits.
+    /// resized with Lanczos3 to exactly the file's width and height, never rounded to 8 bits,
+    /// in the alignment the file was made with (`references(from:width:height:)`).
     /// That reference is the same for every encoder, so files from other tools (vipsthumbnail,
     /// Pillow) are scored on the same scale as ours. It is the whole source: a file cropped
     /// from it (`cover`) scores low here and is better scored inside the pipeline, against
@@ -17,26 +18,54 @@ public enum QualityScore {
         of files: [SourceBytes], against source: SourceBytes, limits: DecodeLimits = .default
     ) throws(ImgfnError) -> [Result<Double, ImgfnError>] {
         let base = try VipsImage.decode(source, limits: limits)
+        // Files of one size often come together (a tool's file beside ours): their references
+        // are made once.
+        var last: (key: String, references: [VipsImage])?
         return files.map { file in
             Result { () throws(ImgfnError) -> Double in
                 let distorted = try VipsImage.decode(file, limits: limits)
                 // A file without alpha shows the source flattened (onto white, the pipeline's default).
-                let source = base.hasAlpha && !distorted.hasAlpha ? try base.flattened(onto: .white) : base
-                let reference = try reference(from: source, width: distorted.width, height: distorted.height)
-                return try Ssimulacra2.score(reference: reference, distorted: distorted)
+                let flatten = base.hasAlpha && !distorted.hasAlpha
+                let key = "\(distorted.width)×\(distorted.height)\(flatten ? " flattened" : "")"
+                if last?.key != key {
+                    let source = flatten ? try base.flattened(onto: .white) : base
+                    last = (key, try references(from: source, width: distorted.width, height: distorted.height))
+                }
+                var best = -Double.infinity
+                for reference in last?.references ?? [] {
+                    best = Swift.max(best, try Ssimulacra2.score(reference: reference, distorted: distorted))
+                }
+                return best
             }
         }
     }
 
-    /// `base` in float, resized (Lanczos3) to exactly `width`×`height`.
-    static func reference(from base: VipsImage, width: Int, height: Int) throws(ImgfnError) -> VipsImage {
+    /// `base` in float, resized (Lanczos3) to exactly `width`×`height` in each alignment a
+    /// resizer may have made it with. Stretched: each axis scaled by its own ratio, so the
+    /// content fills the integer size exactly (Pillow, ImageMagick's `WxH!`). And, when that
+    /// differs, one scale for both axes with the other size rounded (libvips' `thumbnail`,
+    /// sharp, imgfn): 1920×1280 at 320 wide is 213.33 rows of content in 213. The two drift
+    /// apart by up to a third of a pixel, which SSIMULACRA2 reads as ~8 points lost at 320 px
+    /// (a 2.5 MP photo: 87.3 stretched, 95.3 in its own alignment), so a file is scored
+    /// against both and keeps the better score: neither convention is penalised.
+    static func references(from base: VipsImage, width: Int, height: Int) throws(ImgfnError) -> [VipsImage] {
         let float = try base.derive("convert to float") { cv_cast($0, $1, VIPS_FORMAT_FLOAT) }
         let (sx, sy) = (Double(width) / Double(base.width), Double(height) / Double(base.height))
-        let resized = try float.resized(scale: sx, vscale: sy)
-        guard resized.width == width, resized.height == height else {
+        let stretched = try float.resized(scale: sx, vscale: sy)
+        guard stretched.width == width, stretched.height == height else {
             throw ImgfnError(
-                .encodeFailed, "the reference came out \(resized.width)×\(resized.height), not \(width)×\(height)")
+                .encodeFailed,
+                "the reference came out \(stretched.width)×\(stretched.height), not \(width)×\(height)")
         }
-        return try resized.inMemory()
+        var references = [try stretched.inMemory()]
+        if sx != sy {
+            // The axis the resizer was given sets the scale, the other size rounded from it:
+            // either axis may have been the one.
+            for scale in [sx, sy] {
+                let uniform = try float.resized(scale: scale)
+                if uniform.width == width && uniform.height == height { references.append(try uniform.inMemory()) }
+            }
+        }
+        return references
     }
 }
