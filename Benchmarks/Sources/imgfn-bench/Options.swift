@@ -58,6 +58,8 @@ struct Options {
         if only != nil && (writeBaseline || updateReadme) {
             throw BenchError("--only measures a part: it writes no baseline and no README table")
         }
+        // A partial report does not replace the committed full run's.
+        if only != nil && !arguments.contains("--results") { results = "build/bench-only" }
     }
 
     /// Rounds and iterations: the quick run stays within a few minutes on 2 cores.
