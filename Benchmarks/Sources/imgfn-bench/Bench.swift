@@ -59,8 +59,8 @@ struct Bench {
         return report
     }
 
-    /// Only the named units (`cold-init`, `shapes`, `backfill`, `http`, `quality`), the rest of the report
-    /// left empty: `--only`, for reading one section's noise without a whole run.
+    /// Only the named units (`cold-init`, `shapes`, `backfill`, `http`, `quality`), the rest of
+    /// the report left empty: `--only`, for reading one section's noise without a whole run.
     func measureOnly(_ units: [String], started: String, machine: Machine) throws -> BenchReport {
         var report = BenchReport(
             started: started, mode: options.quick ? "quick" : "full", machine: machine, photos: photos,

@@ -13,8 +13,8 @@ import Foundation
 /// connection stays with the process that accepted it, so wrk's four connections often all land
 /// on one process (thumbor then measured at half its throughput, 16 instead of 31 requests/s
 /// at 20 MP, in about half the runs); a new connection per request is accepted by whichever
-/// process is idle, as behind a proxy that does not pin connections. The ceiling for transforms is the decode:
-/// `djpeg -scale 1/8` on both cores. Then 4× overload of ours: 40 connections for 2 render slots
+/// process is idle, as behind a proxy that does not pin connections. The ceiling for
+/// transforms is the decode: `djpeg -scale 1/8` on both cores. Then 4× overload of ours: 40 connections for 2 render slots
 /// and 8 places in the queue, with the server's peak RSS and every status it answered.
 struct HTTPResult: Codable {
     struct Run: Codable {

@@ -21,8 +21,8 @@ struct Options {
     var tools = ""
     var results = "Benchmarks/results"
     var baseline = "Benchmarks/baseline.json"
-    /// Measure only these units (`cold-init`, `shapes`, `backfill`, `http`, `quality`) and gate only their
-    /// keys: for looking at one section's noise without the whole run.
+    /// Measure only these units (`cold-init`, `shapes`, `backfill`, `http`, `quality`) and gate
+    /// only their keys: for looking at one section's noise without the whole run.
     var only: [String]?
 
     static let usage = """
@@ -33,6 +33,7 @@ struct Options {
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
+        var resultsGiven = false
         func value(_ flag: String) throws -> String {
             guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value\n\(Self.usage)") }
             return value
@@ -48,7 +49,9 @@ struct Options {
             case "--bundle": bundle = try value(argument)
             case "--debian-bootstrap": debianBootstrap = try value(argument)
             case "--tools": tools = try value(argument)
-            case "--results": results = try value(argument)
+            case "--results":
+                results = try value(argument)
+                resultsGiven = true
             case "--baseline": baseline = try value(argument)
             case "--only": only = try value(argument).split(separator: ",").map(String.init)
             default: throw BenchError("unknown argument \(argument)\n\(Self.usage)")
@@ -59,7 +62,7 @@ struct Options {
             throw BenchError("--only measures a part: it writes no baseline and no README table")
         }
         // A partial report does not replace the committed full run's.
-        if only != nil && !arguments.contains("--results") { results = "build/bench-only" }
+        if only != nil && !resultsGiven { results = "build/bench-only" }
     }
 
     /// Rounds and iterations: the quick run stays within a few minutes on 2 cores.

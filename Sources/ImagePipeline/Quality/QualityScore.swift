@@ -45,8 +45,8 @@ public enum QualityScore {
     /// content fills the integer size exactly (Pillow, ImageMagick's `WxH!`). And, when that
     /// differs, one scale for both axes with the other size rounded (libvips' `thumbnail`,
     /// sharp, imgfn): 1920×1280 at 320 wide is 213.33 rows of content in 213. The two drift
-    /// apart by up to a third of a pixel, which SSIMULACRA2 reads as ~8 points lost at 320 px
-    /// (a 2.5 MP photo: 87.3 stretched, 95.3 in its own alignment), so a file is scored
+    /// apart by up to a third of a pixel, which SSIMULACRA2 reads as ~9 points lost at 320 px
+    /// (a 2.5 MP photo: 87.3 stretched, 96.1 in its own alignment), so a file is scored
     /// against both and keeps the better score: neither convention is penalised.
     static func references(from base: VipsImage, width: Int, height: Int) throws(ImgfnError) -> [VipsImage] {
         let float = try base.derive("convert to float") { cv_cast($0, $1, VIPS_FORMAT_FLOAT) }
