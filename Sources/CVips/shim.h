@@ -28,6 +28,30 @@ static inline void cv_malloc_trim(void) {
     malloc_trim(0);
 }
 
+/// Now on the clock libvips' deadlines use (g_get_monotonic_time), in microseconds.
+static inline gint64 cv_monotonic_microseconds(void) {
+    return g_get_monotonic_time();
+}
+
+static void cv_deadline_eval(VipsImage *image, VipsProgress *progress, gpointer deadline) {
+    (void) progress;
+    if (g_get_monotonic_time() >= *(const gint64 *) deadline)
+        vips_image_set_kill(image, TRUE);
+}
+
+/// Stops every computation of `image` and of the images made from it once the monotonic clock
+/// (`cv_monotonic_microseconds`) passes `deadline`: libvips' progress signal is turned on and
+/// an `eval` handler sets the kill flag, which each sink checks between tiles and then fails
+/// ("killed for image"). A single codec call in progress (one AVIF encode, a progressive JPEG's
+/// scans) runs to its end first. The handler lives as long as the image signalling progress.
+static inline void cv_image_set_deadline(VipsImage *image, gint64 deadline) {
+    vips_image_set_progress(image, TRUE);
+    gint64 *at = g_new(gint64, 1);
+    *at = deadline;
+    g_signal_connect_data(image->progress_signal, "eval", G_CALLBACK(cv_deadline_eval), at,
+        (GClosureNotify) (void (*)(void)) g_free, 0);
+}
+
 /// Lazy open of an in-memory image: the header is read now, pixels only when pulled.
 /// `options` are loader options in libvips' string form ("shrink=2" for JPEG, "scale=0.5" for
 /// WebP, or ""). The buffer must outlive the image. `*out` is a new reference.

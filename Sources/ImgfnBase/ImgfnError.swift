@@ -16,7 +16,7 @@ public struct ImgfnError: Error, Sendable, Equatable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
             case emptyInput, unsupportedFormat, overLimit, overFormatLimit, corruptImage, encodeFailed
             case invalidOptions, invalidConfig, inputUnreadable, outputUnwritable, vipsUnavailable
-            case notFound, accessDenied, storeUnavailable, invalidEvent, deadline
+            case notFound, accessDenied, storeUnavailable, invalidEvent, deadline, timedOut
         }
         fileprivate let base: Base
         private init(_ base: Base) { self.base = base }
@@ -53,6 +53,8 @@ public struct ImgfnError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let invalidEvent = Code(.invalidEvent)
         /// Work not started because the invocation's deadline is near: to be retried.
         public static let deadline = Code(.deadline)
+        /// Work was stopped at its time limit (a render over `RenderDeadline`'s limit).
+        public static let timedOut = Code(.timedOut)
         /// libvips failed to start or a module it needs is missing.
         public static let vipsUnavailable = Code(.vipsUnavailable)
 

@@ -40,7 +40,9 @@ import ServiceWiring
 ///   `IMGFN_STORE=s3://BUCKET`; required with `s3://` to serve processing URLs' `s3://`
 ///   sources and presets); `IMGFN_SERVE_CACHE_CONTROL` (default `public, max-age=86400`);
 ///   `IMGFN_WRITE_THROUGH=0` stores no rendered results; `IMGFN_FUNCTION_URL_STREAMING=0`
-///   answers Function URL events buffered (for a URL with `InvokeMode: BUFFERED`).
+///   answers Function URL events buffered (for a URL with `InvokeMode: BUFFERED`);
+///   `IMGFN_RENDER_TIMEOUT_MS` (default 30 000) stops a render with a 504, as does the
+///   invocation's deadline less `IMGFN_DEADLINE_MARGIN_MS`, whichever comes first.
 /// - `AWS_LAMBDA_FUNCTION_NAME`: the `FunctionName` dimension of the metrics (set by Lambda).
 /// - `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`: see `LogConfiguration`.
 /// - `IMGFN_TEST_TRANSIENT_KEYS`, `IMGFN_TEST_FETCH_DELAY_MS`: **test only**, read only by
@@ -140,6 +142,14 @@ struct FunctionConfiguration: Sendable {
         case .fileSystem: requests.bucket = nil
         }
         if let cacheControl = value("IMGFN_SERVE_CACHE_CONTROL") { requests.cacheControl = cacheControl }
+        if let timeout = value("IMGFN_RENDER_TIMEOUT_MS") {
+            guard let milliseconds = Int(timeout), milliseconds > 0 else {
+                throw FunctionError(
+                    .invalidConfiguration,
+                    "IMGFN_RENDER_TIMEOUT_MS: must be a whole number of milliseconds > 0, got \"\(timeout)\"")
+            }
+            requests.renderTimeout = .milliseconds(milliseconds)
+        }
         requests.writeThrough =
             !(value("IMGFN_WRITE_THROUGH").map { ["0", "false", "no"].contains($0.lowercased()) } ?? false)
         functionURLStreaming =

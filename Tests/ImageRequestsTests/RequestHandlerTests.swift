@@ -105,6 +105,32 @@ import Testing
         #expect(served.store.reads.withLock { $0 } == ["head uploads/storm.jpg", "get \(key)"])
     }
 
+    /// A render over `renderTimeout`, or past the request's own deadline (a Lambda
+    /// invocation's), is stopped: 504 with the reason, the slot given back, nothing stored.
+    @Test func aRenderOverItsTimeLimitIs504() async throws {
+        let served = try Served(files: ["phone.jpg": Self.phone]) {
+            $0.allowUnsigned = true
+            $0.renderTimeout = .milliseconds(1)
+        }
+        defer { served.remove() }
+        let path = "/_/rs:fit:2000:0/plain/local:///uploads/phone.jpg@webp"
+        let stopped = await served.get(path)
+        #expect(stopped.status == 504)
+        #expect(String(decoding: stopped.body, as: UTF8.self) == "the render was stopped at its time limit of 1 ms\n")
+        #expect(await served.handler.load == (0, 0))
+        #expect(served.derivedFiles.isEmpty)
+
+        let lambda = try Served(files: ["phone.jpg": Self.phone])
+        defer { lambda.remove() }
+        var request = HTTPRequest(method: "GET", target: path)
+        request.deadline = .now - .seconds(1)
+        let late = await lambda.handler.handle(request)
+        #expect(late.status == 504)
+        #expect(String(decoding: late.body, as: UTF8.self).hasPrefix("the render was stopped at its time limit"))
+        request.deadline = .now + .seconds(600)
+        #expect(await lambda.handler.handle(request).status == 200)
+    }
+
     @Test func ifNoneMatchIsAnsweredFromAHeadAlone() async throws {
         let served = try Served()
         defer { served.remove() }

@@ -201,6 +201,24 @@ import Testing
         #expect(try server.get("/_page/uploads/storm.jpg").status == 404)
     }
 
+    /// `--render-timeout`: a render over it is stopped and answered 504 with the reason; the
+    /// slot comes back (the next render of a small photo is made), nothing is stored.
+    @Test func aRenderOverItsTimeLimitIsStoppedWith504() throws {
+        let root = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try ServerProcess(arguments: [
+            "--store", root, "--insecure-unsigned", "--concurrency", "1", "--render-timeout", "0.001",
+        ])
+        defer { server.stop() }
+        let slow = try server.get("/_/rs:fit:4000:0/plain/local:///uploads/kleiber.jpg@jpg")
+        #expect(slow.status == 504)
+        #expect(slow.text == "the render was stopped at its time limit of 1 ms\n", "\(slow.text)")
+        #expect(try server.get("/health").text.contains(#""renders":0"#))
+        #expect(!FileManager.default.fileExists(atPath: root + "/derived/_requests"))
+        let invalid = try ServerProcess.run(arguments: ["--store", root, "--render-timeout", "0"])
+        #expect(invalid.status == 64 && invalid.stderr.contains("--render-timeout"), "\(invalid)")
+    }
+
     /// 4× overload: 16 requests at once for 2 render slots and 2 places in the queue. Every answer
     /// is an image or a 503 with Retry-After, and the server's peak memory stays under the cap
     /// README "Serving images on demand" documents (each render of the 24 MP photo at 4000 px

@@ -41,6 +41,20 @@ final class ServerProcess: @unchecked Sendable {
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
+    /// `imgfn serve ARGUMENTS` run to its exit (for arguments it refuses): status and stderr.
+    static func run(arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path(of: "imgfn-service"))
+        process.arguments = ["serve", "--port", "0"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: text, as: UTF8.self))
+    }
+
     /// Standard output so far: the `listening` line, then one access-log line per request.
     var logLines: [String] {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""

@@ -90,6 +90,36 @@ struct HTTPEventTests {
         }
     }
 
+    /// A render that would run past the invocation's deadline less its margin is stopped and
+    /// answered 504, and the invocation answers in time; the next one renders as usual.
+    @Test func aRenderIsStoppedInTimeToAnswer() async throws {
+        var environment = Self.signedEnvironment
+        environment["IMGFN_DEADLINE_MARGIN_MS"] = "3000"
+        try await Harness.run(
+            sources: ["uploads/big.jpg": "large/kleiber-24mp.jpg", "uploads/storm.jpg": "photos/storm.jpg"],
+            environment: environment
+        ) { h in
+            let signing = try URLSigning(keys: Self.key, salts: Self.salt)
+            let slow = "/rs:fit:4000:0/plain/local:///uploads/big.jpg@png"
+            h.server.enqueue(
+                .init(
+                    requestId: "req-late", payload: Self.event("/\(signing.sign(slow))\(slow)", functionURL: false),
+                    deadlineIn: .milliseconds(3100)))
+            let quick = "/rs:fit:64:0/plain/local:///uploads/storm.jpg@jpg"
+            h.server.enqueue(
+                .init(requestId: "req-next", payload: Self.event("/\(signing.sign(quick))\(quick)", functionURL: false))
+            )
+
+            let late = try #require(try await h.server.waitForResult(of: "req-late").json)
+            #expect(number(late["statusCode"]) == 504)
+            let reason = Data(base64Encoded: late["body"] as? String ?? "").map { String(decoding: $0, as: UTF8.self) }
+            #expect(reason?.hasPrefix("the render was stopped at its time limit") == true, "\(reason ?? "")")
+            #expect(!FileManager.default.fileExists(atPath: h.bucket + "/derived/_requests/big.jpg"))
+            let next = try #require(try await h.server.waitForResult(of: "req-next").json)
+            #expect(number(next["statusCode"]) == 200)
+        }
+    }
+
     @Test func functionURLEventsAreStreamed() async throws {
         try await Harness.run(
             sources: ["uploads/big.jpg": "large/kleiber-24mp.jpg"], environment: Self.signedEnvironment

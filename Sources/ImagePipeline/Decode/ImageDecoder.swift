@@ -98,7 +98,9 @@ enum ImageDecoder {
     /// otherwise: the base every derivative of a set is resized from (`Thumbnailer.resize(_:options:)`).
     /// Its pixels are as stored, with the source's EXIF orientation kept as the `orientation`
     /// field: a resize of it comes out upright.
-    static func decodeShrunk(_ source: SourceBytes, info: ImageInfo, scale: Double) throws(ImgfnError) -> VipsImage {
+    static func decodeShrunk(
+        _ source: SourceBytes, info: ImageInfo, scale: Double, deadline: RenderDeadline? = nil
+    ) throws(ImgfnError) -> VipsImage {
         let shrink = loadShrink(forReduction: 1 / Swift.max(scale, 1e-6))
         let options =
             switch info.format {
@@ -115,6 +117,7 @@ enum ImageDecoder {
                     cv_image_new_from_buffer(source.base, source.count, options, failOn, $0)
                 }
             }
+        if let deadline { deadline.watch(image) }
         if info.hasICCProfile {
             image = try image.derive("convert through the ICC profile") { cv_icc_transform($0, $1, "srgb", nil) }
         } else if image.interpretation == VIPS_INTERPRETATION_CMYK {

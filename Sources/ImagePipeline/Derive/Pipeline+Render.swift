@@ -5,12 +5,14 @@ extension Pipeline {
     /// (header and limits first, shrink-on-load for this size only), the derivative's resize and
     /// steps, then the configured encoder settings for `format`.
     ///
-    /// `derivative` is the name of one of the configuration's derivatives (a preset).
+    /// `derivative` is the name of one of the configuration's derivatives (a preset). With a
+    /// `deadline`, libvips is stopped there (`RenderDeadline`).
     /// - Throws: `.invalidOptions` when there is no such derivative or it is not made in
-    ///   `format`; otherwise what decoding and encoding throw (`.overLimit`, `.corruptImage`, …).
-    public func render(derivative name: String, as format: OutputFormat, from source: SourceBytes)
-        throws(ImgfnError) -> RenderedImage
-    {
+    ///   `format`; `.timedOut` past the deadline; otherwise what decoding and encoding throw
+    ///   (`.overLimit`, `.corruptImage`, …).
+    public func render(
+        derivative name: String, as format: OutputFormat, from source: SourceBytes, deadline: RenderDeadline? = nil
+    ) throws(ImgfnError) -> RenderedImage {
         guard let index = config.derivatives.firstIndex(where: { $0.name == name }) else {
             throw ImgfnError(.invalidOptions, "no derivative named \"\(name)\" in the configuration")
         }
@@ -21,21 +23,24 @@ extension Pipeline {
                 "derivative \(name) is made as \(derivative.formats.map(\.rawValue).joined(separator: ", ")), not \(format.rawValue)"
             )
         }
-        return try render(derivative, steps: steps[index], as: format, from: source) { chosen in
+        return try render(derivative, steps: steps[index], as: format, from: source, deadline: deadline) { chosen in
             config.encodeOptions(for: derivative, format: chosen)
         }
     }
 
     /// An image for options given with a request rather than configured (an imgproxy-style URL):
     /// `resize`, then `encode` over the configuration's settings for the format, `format` nil
-    /// choosing the input's own format when imgfn writes it, else JPEG. No steps.
-    /// - Throws: what decoding and encoding throw, `.invalidOptions` for options out of range.
+    /// choosing the input's own format when imgfn writes it, else JPEG. No steps. With a
+    /// `deadline`, libvips is stopped there.
+    /// - Throws: what decoding and encoding throw, `.invalidOptions` for options out of range,
+    ///   `.timedOut` past the deadline.
     public func render(
-        resize: ResizeOptions, as format: OutputFormat?, quality: Int? = nil, from source: SourceBytes
+        resize: ResizeOptions, as format: OutputFormat?, quality: Int? = nil, from source: SourceBytes,
+        deadline: RenderDeadline? = nil
     ) throws(ImgfnError) -> RenderedImage {
         try resize.validate()
         let spec = DerivativeSpec(name: "request", resize: resize, formats: [])
-        return try render(spec, steps: [], as: format, from: source) { chosen in
+        return try render(spec, steps: [], as: format, from: source, deadline: deadline) { chosen in
             var options = config.encodeOptions(for: spec, format: chosen)
             if let quality {
                 options.quality = quality
@@ -47,21 +52,36 @@ extension Pipeline {
 
     /// The one decode → resize and steps → encode of a single file; `encode` gives the encoder
     /// settings for the format chosen.
+    /// A failure once the deadline has passed is reported as `.timedOut`: libvips' own message
+    /// for a stopped computation ("killed for image") says nothing useful.
     private func render(
         _ derivative: DerivativeSpec, steps: [any PipelineStep], as format: OutputFormat?, from source: SourceBytes,
-        encode: (OutputFormat) -> EncodeOptions
+        deadline: RenderDeadline?, encode: (OutputFormat) -> EncodeOptions
     ) throws(ImgfnError) -> RenderedImage {
         let (info, _) = try ImageDecoder.open(source, limits: config.source.limits)
         let chosen = format ?? OutputFormat(matching: info.format)
         let scale = derivative.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight)
-        let image: VipsImage
-        do {
-            let base = try ImageDecoder.decodeShrunk(source, info: info, scale: Swift.min(scale, 1))
-            image = try Self.prepare(derivative, steps: steps, from: base)
+        do throws(ImgfnError) {
+            if let deadline, deadline.hasPassed { throw deadline.error }
+            let image: VipsImage
+            do {
+                let base = try ImageDecoder.decodeShrunk(
+                    source, info: info, scale: Swift.min(scale, 1), deadline: deadline)
+                image = try Self.prepare(derivative, steps: steps, from: base)
+            }
+            // Decoders outside libvips (HEIC, JPEG XL) hand over pixels in memory, not a
+            // pipeline from the watched loader: the encode is watched on its own.
+            if let deadline {
+                if deadline.hasPassed { throw deadline.error }
+                deadline.watch(image)
+            }
+            let encoded = try ImageEncoder.encode(
+                image, as: chosen, encode(chosen), background: derivative.resize.background)
+            return RenderedImage(image: encoded, source: info)
+        } catch {
+            if let deadline, error.code != .timedOut, deadline.hasPassed { throw deadline.error }
+            throw error
         }
-        let encoded = try ImageEncoder.encode(
-            image, as: chosen, encode(chosen), background: derivative.resize.background)
-        return RenderedImage(image: encoded, source: info)
     }
 }
 

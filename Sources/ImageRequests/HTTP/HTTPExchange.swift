@@ -15,6 +15,9 @@ public struct HTTPRequest: Sendable {
     public var query: String?
     /// Header fields in the order received; names compare case-insensitively.
     public var headers: [(name: String, value: String)]
+    /// When the answer is due, if the shell has a deadline (a Lambda invocation's, less its
+    /// margin): a render stops there if that comes before `RequestSettings.renderTimeout`.
+    public var deadline: ContinuousClock.Instant?
 
     public init(method: String, path: String, query: String? = nil, headers: [(name: String, value: String)] = []) {
         self.method = method.uppercased()

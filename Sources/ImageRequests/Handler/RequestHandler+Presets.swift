@@ -38,8 +38,8 @@ extension RequestHandler {
         {
             return image(stored.bytes, format.contentType, common, .stored)
         }
-        let rendered = await render(source) { bytes throws(ImgfnError) in
-            try pipeline.render(derivative: name, as: format, from: bytes)
+        let rendered = await render(source, answerBy: request.deadline) { bytes, deadline throws(ImgfnError) in
+            try pipeline.render(derivative: name, as: format, from: bytes, deadline: deadline)
         }
         switch rendered {
         case .failure(let refusal): return refusal.response

@@ -37,7 +37,7 @@ extension RequestHandler {
             return image(stored.bytes, stored.contentType, common, .stored)
         }
         let maxOutputPixels = settings.maxOutputPixels
-        let rendered = await render(source) { bytes throws(ImgfnError) in
+        let rendered = await render(source, answerBy: request.deadline) { bytes, deadline throws(ImgfnError) in
             // The header first (no pixels): the format for Accept, `auto`'s choice, and the output
             // size, which `el:1` could otherwise make far larger than the source.
             let info = try ImageResizer.info(of: bytes, limits: config.source.limits)
@@ -56,7 +56,8 @@ extension RequestHandler {
                     "the output would be about \(Int(width))×\(Int(height)), over the limit of \(maxOutputPixels / 1_000_000) MP"
                 )
             }
-            return try pipeline.render(resize: resize, as: format, quality: options.quality, from: bytes)
+            return try pipeline.render(
+                resize: resize, as: format, quality: options.quality, from: bytes, deadline: deadline)
         }
         switch rendered {
         case .failure(let refusal): return refusal.response

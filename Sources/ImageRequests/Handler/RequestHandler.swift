@@ -157,11 +157,13 @@ public struct RequestHandler: Sendable {
     }
 
     /// Waits for a render slot, GETs the source and runs `work` on a Dispatch thread (libvips
-    /// work blocks; Swift concurrency's threads must not).
+    /// work blocks; Swift concurrency's threads must not), with the deadline it must keep:
+    /// `settings.renderTimeout` from when the source has been read, or `answerBy` if sooner.
     /// The image is returned with `current`: false when the source read is not the version the
     /// HEAD described (replaced in between), so its result is not stored under the HEAD's ETag.
     func render(
-        _ source: ObjectInfo, _ work: @escaping @Sendable (SourceBytes) throws(ImgfnError) -> RenderedImage
+        _ source: ObjectInfo, answerBy: ContinuousClock.Instant?,
+        _ work: @escaping @Sendable (SourceBytes, RenderDeadline) throws(ImgfnError) -> RenderedImage
     ) async -> Swift.Result<(image: RenderedImage, current: Bool), Refusal> {
         switch await gate.enter(timeout: settings.queueTimeout) {
         case .admitted: break
@@ -183,9 +185,12 @@ public struct RequestHandler: Sendable {
             let object = try await sources.get(source.key, maxBytes: pipeline.config.source.limits.maxBytes)
             let current = object.info.etag == source.etag && object.info.versionId == source.versionId
             let bytes = object.bytes
+            var limit = settings.renderTimeout
+            if let answerBy { limit = min(limit, answerBy - ContinuousClock.now) }
+            let deadline = RenderDeadline(after: limit)
             let outcome = await withCheckedContinuation { continuation in
                 DispatchQueue.global(qos: .userInitiated).async {
-                    continuation.resume(returning: Swift.Result { () throws(ImgfnError) in try work(bytes) })
+                    continuation.resume(returning: Swift.Result { () throws(ImgfnError) in try work(bytes, deadline) })
                 }
             }
             switch outcome {
@@ -208,6 +213,7 @@ public struct RequestHandler: Sendable {
         case .overLimit: return .error(413, error.message)
         case .overFormatLimit, .invalidOptions: return .error(400, error.message)
         case .notFound: return .error(404, error.message)
+        case .timedOut: return .error(504, error.message)
         case .storeUnavailable, .deadline:
             return .error(503, "\(subject) is unavailable: \(error.message)", headers: [("Retry-After", "1")])
         case .accessDenied, .inputUnreadable:

@@ -32,6 +32,11 @@ public struct RequestSettings: Sendable {
     public var servesPage = false
     /// How long a request waits for a render before a 503.
     public var queueTimeout: Duration = .seconds(10)
+    /// How long a render may take once it has its slot and the source's bytes (the store's
+    /// reads have their own timeouts): libvips is stopped there and the answer is a 504
+    /// (`RenderDeadline`). Generous by default: the largest sources allowed (100 MP) render in a
+    /// few seconds; a render that takes longer holds a slot others need.
+    public var renderTimeout: Duration = .seconds(30)
 
     /// - Parameter cores: the CPUs renders may use (one render per core, a queue of four each).
     public init(cores: Int) {

@@ -89,7 +89,11 @@ struct FunctionHandler: Sendable {
                 "traceId": invocation.traceId.map { .string($0) },
             ])
 
-        if let (request, origin) = LambdaHTTPEvent.decode(invocation.payload.readableBytesView) {
+        if case (var request, let origin)? = LambdaHTTPEvent.decode(invocation.payload.readableBytesView) {
+            // A render stops (504) in time to answer, instead of the invocation timing out.
+            if let left = deadline.remainingMilliseconds() {
+                request.deadline = clock.now + .milliseconds(left - deadline.marginMilliseconds)
+            }
             let (result, response) = await handle(request, origin: origin, logger: logger)
             metrics.http = (response.status, response.header("X-Imgfn-Result"))
             metrics.bytesOut = response.body.count

@@ -1,0 +1,49 @@
+import ImgfnBase
+import TestSupport
+import Testing
+
+@testable import ImagePipeline
+
+/// A render's time limit: libvips itself is stopped (its kill flag, set from the progress
+/// signal), not only checked before and after.
+@Suite struct RenderDeadlineTests {
+    static let phone = "large/matrix/phone-12mp-orientation-1-baseline.jpg"
+
+    /// No check of ours runs inside `decodeShrunk`: only libvips' own kill check can stop it.
+    @Test func aPassedDeadlineStopsLibvipsInTheMiddleOfADecode() throws {
+        let source = try Fixtures.bytes(Self.phone)
+        let (info, _) = try ImageDecoder.open(source, limits: .default)
+        let deadline = RenderDeadline(after: .zero)
+        #expect(deadline.hasPassed)
+        let error = #expect(throws: ImgfnError.self) {
+            _ = try ImageDecoder.decodeShrunk(source, info: info, scale: 1, deadline: deadline)
+        }
+        #expect(error?.message.contains("killed") == true, "\(error?.message ?? "")")
+        // The same decode without a deadline succeeds: the failure above was the kill.
+        let image = try ImageDecoder.decodeShrunk(source, info: info, scale: 1)
+        #expect(image.width * image.height > 12_000_000)
+    }
+
+    @Test func aRenderPastItsDeadlineThrowsTimedOut() throws {
+        let pipeline = try Pipeline(.default)
+        let source = try Fixtures.bytes(Self.phone)
+        let error = #expect(throws: ImgfnError.self) {
+            _ = try pipeline.render(
+                resize: ResizeOptions(width: 320), as: .jpeg, from: source, deadline: RenderDeadline(after: .zero))
+        }
+        #expect(error?.code == .timedOut)
+        #expect(error?.message == "the render was stopped at its time limit of 0 s")
+    }
+
+    /// Watching costs nothing in the result: the same bytes with a deadline far away as without.
+    @Test func aDeadlineNotReachedLeavesTheImageAsItWas() throws {
+        let pipeline = try Pipeline(.default)
+        let source = try Fixtures.bytes(Self.phone)
+        for (name, format) in [("w320", OutputFormat.webp), ("w1280", .jpeg)] {
+            let watched = try pipeline.render(
+                derivative: name, as: format, from: source, deadline: RenderDeadline(after: .seconds(600)))
+            let plain = try pipeline.render(derivative: name, as: format, from: source)
+            #expect(watched.image.bytes == plain.image.bytes)
+        }
+    }
+}
