@@ -24,6 +24,26 @@ import Testing
         #expect(image.width * image.height > 12_000_000)
     }
 
+    /// A copy in memory ends what the loader's watch reaches: the resize and steps after it
+    /// (`prepare`, the stage a huge or enlarged preset spends its time in) are stopped only
+    /// because the render watches the decoded image again.
+    @Test func theResizeAfterTheDecodeIsStoppedToo() throws {
+        let source = try Fixtures.bytes(Self.phone)
+        let (info, _) = try ImageDecoder.open(source, limits: .default)
+        let base = try ImageDecoder.decodeShrunk(
+            source, info: info, scale: 1, deadline: RenderDeadline(after: .seconds(600)))
+        let spec = DerivativeSpec(
+            name: "big", resize: ResizeOptions(width: 3000, height: 3000, fit: .cover, gravity: .attention),
+            formats: [.jpeg])
+        let passed = RenderDeadline(after: .zero)
+        passed.watch(base)
+        let error = #expect(throws: ImgfnError.self) { _ = try Pipeline.prepare(spec, steps: [], from: base) }
+        #expect(error?.message.contains("killed") == true, "\(error?.message ?? "")")
+        // Unwatched, the same resize is made.
+        let fresh = try ImageDecoder.decodeShrunk(source, info: info, scale: 1)
+        #expect(try Pipeline.prepare(spec, steps: [], from: fresh).width == 3000)
+    }
+
     @Test func aRenderPastItsDeadlineThrowsTimedOut() throws {
         let pipeline = try Pipeline(.default)
         let source = try Fixtures.bytes(Self.phone)

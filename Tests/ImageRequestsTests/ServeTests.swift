@@ -215,8 +215,10 @@ import Testing
         #expect(slow.text == "the render was stopped at its time limit of 1 ms\n", "\(slow.text)")
         #expect(try server.get("/health").text.contains(#""renders":0"#))
         #expect(!FileManager.default.fileExists(atPath: root + "/derived/_requests"))
-        let invalid = try ServerProcess.run(arguments: ["--store", root, "--render-timeout", "0"])
-        #expect(invalid.status == 64 && invalid.stderr.contains("--render-timeout"), "\(invalid)")
+        for value in ["0", "0.0001", "soon"] {
+            let invalid = try ServerProcess.run(arguments: ["--store", root, "--render-timeout", value])
+            #expect(invalid.status == 64 && invalid.stderr.contains("--render-timeout"), "\(invalid)")
+        }
     }
 
     /// 4× overload: 16 requests at once for 2 render slots and 2 places in the queue. Every answer

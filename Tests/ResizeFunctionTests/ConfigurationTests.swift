@@ -31,6 +31,7 @@ import Testing
         #expect(configuration.functionName == "imgfn")
         #expect(configuration.faults == nil)
         #expect(configuration.queueURL == nil && configuration.reconcilePages == 1)
+        #expect(configuration.requests.renderTimeout == .seconds(30))
     }
 
     @Test func everyVariable() throws {
@@ -40,7 +41,9 @@ import Testing
             "IMGFN_S3_PATH_STYLE": "1", "AWS_REGION": "eu-west-1", "IMGFN_DEADLINE_MARGIN_MS": "1500",
             "AWS_LAMBDA_FUNCTION_NAME": "resize", "IMGFN_TEST_TRANSIENT_KEYS": "a,b", "IMGFN_TEST_FETCH_DELAY_MS": "10",
             "IMGFN_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/work", "IMGFN_RECONCILE_PAGES": "4",
+            "IMGFN_RENDER_TIMEOUT_MS": "2500",
         ])
+        #expect(configuration.requests.renderTimeout == .milliseconds(2500))
         #expect(configuration.queueURL == "https://sqs.eu-west-1.amazonaws.com/123456789012/work")
         #expect(configuration.reconcilePages == 4)
         #expect(configuration.pipelineSource == .inline("{\"derivatives\": []}"))
@@ -64,6 +67,14 @@ import Testing
         #expect(error.errorType == "Runtime.InvalidConfiguration")
         #expect(error.message.hasPrefix("IMGFN_CONFIG: "))
         #expect(error.message.contains("derivatives[0].width"))
+        for value in ["0", "-5", "1.5", "soon"] {
+            let refused = try #require(throws: FunctionError.self) {
+                try FunctionConfiguration(environment: ["IMGFN_RENDER_TIMEOUT_MS": value])
+            }
+            #expect(
+                refused.message
+                    == "IMGFN_RENDER_TIMEOUT_MS: must be a whole number of milliseconds > 0, got \"\(value)\"")
+        }
     }
 
     @Test(arguments: [

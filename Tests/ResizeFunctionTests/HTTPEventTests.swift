@@ -113,7 +113,7 @@ struct HTTPEventTests {
             let late = try #require(try await h.server.waitForResult(of: "req-late").json)
             #expect(number(late["statusCode"]) == 504)
             let reason = Data(base64Encoded: late["body"] as? String ?? "").map { String(decoding: $0, as: UTF8.self) }
-            #expect(reason?.hasPrefix("the render was stopped at its time limit") == true, "\(reason ?? "")")
+            #expect(reason?.hasPrefix("the render was stopped at the invocation's deadline") == true, "\(reason ?? "")")
             #expect(!FileManager.default.fileExists(atPath: h.bucket + "/derived/_requests/big.jpg"))
             let next = try #require(try await h.server.waitForResult(of: "req-next").json)
             #expect(number(next["statusCode"]) == 200)

@@ -53,7 +53,8 @@ extension Pipeline {
     /// The one decode → resize and steps → encode of a single file; `encode` gives the encoder
     /// settings for the format chosen.
     /// A failure once the deadline has passed is reported as `.timedOut`: libvips' own message
-    /// for a stopped computation ("killed for image") says nothing useful.
+    /// for a stopped computation ("killed for image") says nothing useful. (A failure of
+    /// another kind that happens to end after the deadline is reported so too.)
     private func render(
         _ derivative: DerivativeSpec, steps: [any PipelineStep], as format: OutputFormat?, from source: SourceBytes,
         deadline: RenderDeadline?, encode: (OutputFormat) -> EncodeOptions
@@ -63,14 +64,15 @@ extension Pipeline {
         let scale = derivative.resize.neededScale(width: info.orientedWidth, height: info.orientedHeight)
         do throws(ImgfnError) {
             if let deadline, deadline.hasPassed { throw deadline.error }
+            // Watched again after each copy to memory: a finished memory image no longer
+            // signals progress for the image it was made from.
             let image: VipsImage
             do {
                 let base = try ImageDecoder.decodeShrunk(
                     source, info: info, scale: Swift.min(scale, 1), deadline: deadline)
+                if let deadline { deadline.watch(base) }
                 image = try Self.prepare(derivative, steps: steps, from: base)
             }
-            // Decoders outside libvips (HEIC, JPEG XL) hand over pixels in memory, not a
-            // pipeline from the watched loader: the encode is watched on its own.
             if let deadline {
                 if deadline.hasPassed { throw deadline.error }
                 deadline.watch(image)

@@ -185,9 +185,12 @@ public struct RequestHandler: Sendable {
             let object = try await sources.get(source.key, maxBytes: pipeline.config.source.limits.maxBytes)
             let current = object.info.etag == source.etag && object.info.versionId == source.versionId
             let bytes = object.bytes
-            var limit = settings.renderTimeout
-            if let answerBy { limit = min(limit, answerBy - ContinuousClock.now) }
-            let deadline = RenderDeadline(after: limit)
+            let deadline =
+                if let answerBy, answerBy - .now < settings.renderTimeout {
+                    RenderDeadline(after: answerBy - .now, name: "the invocation's deadline (less its margin)")
+                } else {
+                    RenderDeadline(after: settings.renderTimeout)
+                }
             let outcome = await withCheckedContinuation { continuation in
                 DispatchQueue.global(qos: .userInitiated).async {
                     continuation.resume(returning: Swift.Result { () throws(ImgfnError) in try work(bytes, deadline) })
