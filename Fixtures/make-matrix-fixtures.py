@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Makes the realistic inputs of the every-input-through-every-path matrix (Tests/imgfnTests/
 InputMatrixTests.swift) in Fixtures/large/matrix/ (git-ignored), from the real photographs that
-scripts/fetch-bench-photos.sh fetches. Needs Pillow and the `vips` CLI (libvips-tools, for the
-interlaced PNG). Reproducible: the same Pillow and libvips write the same bytes.
+scripts/fetch-bench-photos.sh fetches. Needs Pillow, the `vips` CLI (libvips-tools, for the
+interlaced PNG), libheif's and libjxl's tools, and jpegtran (libjpeg-turbo-progs, for the
+many-scans JPEG). Reproducible: the same tools write the same bytes.
 
 Also damaged inputs, which every path must refuse (cut short, corrupt compressed data, wrong
 checksums), and benign quirks of real files, which every path must accept.
@@ -421,6 +422,25 @@ rng = random.Random(20261203)
 for k in range(64):
     bad[len(bad) // 2 + k] = rng.randrange(256)
 write("damaged-jxl-corrupt.jxl", bytes(bad), "64 random bytes in the middle of the 4 MP JPEG XL's coded data", True)
+
+# A progressive JPEG with 100 valid scans (jpegtran's most), every AC coefficient of the luma in
+# its own scans, refined bit by bit: accepted. The same file with its last scan repeated to 300
+# scans: refused before decoding (each scan is a pass over the whole image; the limit is 256).
+script = ["0,1,2: 0-0, 0, 0;", "1: 1-63, 0, 0;", "2: 1-63, 0, 0;"]
+script += [f"0: {k}-{k}, 0, 1;" for k in range(1, 64)]
+script += [f"0: {k}-{k}, 1, 0;" for k in range(1, 34)] + ["0: 34-63, 1, 0;"]
+assert len(script) == 100
+open(os.path.join(tmp, "scans.txt"), "w").write("\n".join(script) + "\n")
+subprocess.run(["jpegtran", "-copy", "all", "-scans", os.path.join(tmp, "scans.txt"), "-outfile",
+                os.path.join(tmp, "progressive-100-scans.jpg"),
+                os.path.join(tmp, "phone-12mp-orientation-1-baseline.jpg")], check=True)
+os.remove(os.path.join(tmp, "scans.txt"))
+scans = read("progressive-100-scans.jpg")
+assert scans.count(b"\xff\xda") >= 100 and scans.endswith(b"\xff\xd9")
+record("progressive-100-scans.jpg", 4272, 2848, note="the 12 MP photo rewritten by jpegtran with 100 scans")
+last = scans.rindex(b"\xff\xda")
+write("over-limit-jpeg-scans.jpg", scans[:-2] + scans[last:-2] * 200 + b"\xff\xd9",
+      "progressive-100-scans.jpg with its last scan repeated to 300 scans", True)
 
 # --- Benign quirks of real camera and phone files: every path must accept these ----------------
 storm = open(os.path.join(here, "photos", "storm.jpg"), "rb").read()

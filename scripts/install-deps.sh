@@ -12,8 +12,10 @@ bench=false
 [ "${1:-}" = "--bench" ] && bench=true
 
 # chromium: the serving tests load a page in a real headless browser.
-packages=(libvips-dev libvips-tools libheif-dev libheif-examples libjxl-dev libjxl-tools pkg-config patchelf binutils chromium)
-if $bench; then packages+=(imagemagick libjpeg-turbo-progs gcc wrk); fi
+# libjpeg-turbo-progs: jpegtran writes the many-scans progressive JPEG of the input matrix.
+packages=(libvips-dev libvips-tools libheif-dev libheif-examples libjxl-dev libjxl-tools pkg-config patchelf binutils chromium
+  libjpeg-turbo-progs)
+if $bench; then packages+=(imagemagick gcc wrk); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

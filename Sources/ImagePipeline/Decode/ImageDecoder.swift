@@ -42,6 +42,15 @@ enum ImageDecoder {
         if format == .jpeg && !source.withUnsafeBytes(JPEGStructure.hasEndOfImage) {
             throw ImgfnError(.corruptImage, "truncated JPEG: the data ends before the end-of-image marker")
         }
+        if format == .jpeg && info.interlaced {
+            let limit = DecodeLimits.maxProgressiveJPEGScans
+            let scans = source.withUnsafeBytes { JPEGStructure.scanCount($0, limit: limit) }
+            if scans > limit {
+                throw ImgfnError(
+                    .overLimit, "progressive JPEG has more than \(limit) scans (each costs a pass over the whole image)"
+                )
+            }
+        }
         return (info, image)
     }
 

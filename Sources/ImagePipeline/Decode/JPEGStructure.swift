@@ -1,4 +1,8 @@
-/// Structural checks on JPEG bytes that libvips 8.14 does not make itself.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Structural checks on JPEG bytes that libvips does not make itself.
 ///
 /// libvips' buffer and source JPEG loaders meet a truncated file by inserting an end-of-image
 /// marker and issuing a warning, which `fail_on` does not catch there (only the file loader
@@ -22,6 +26,47 @@ enum JPEGStructure {
             }
             return false
         }
+    }
+
+    /// The scans (SOS segments) of a JPEG's image data, counted to `limit + 1` at most. Cheap: a
+    /// `memchr` from one 0xFF byte to the next, no decoding. Within entropy-coded data 0xFF is
+    /// always followed by 0x00 or a restart marker, so every other FF xx is a real marker; an
+    /// embedded EXIF thumbnail sits in an APP segment, which is skipped by its length.
+    static func scanCount(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Int {
+        guard case .scan(let first) = walkHeaders(bytes), let base = bytes.baseAddress else { return 0 }
+        let count = bytes.count
+        /// The next marker at or after `start`: an FF followed by neither 00, a restart marker
+        /// nor another FF (fill).
+        func nextMarker(from start: Int) -> Int {
+            var j = start
+            while j + 1 < count {
+                guard let found = memchr(base + j, 0xFF, count - j) else { return count }
+                j = base.distance(to: UnsafeRawPointer(found))
+                guard j + 1 < count else { return count }
+                switch bytes[j + 1] {
+                case 0x00, 0xD0...0xD7: j += 2
+                case 0xFF: j += 1
+                default: return j
+                }
+            }
+            return count
+        }
+        var scans = 0
+        var i = first
+        while i + 4 <= count {
+            let marker = bytes[i + 1]
+            if marker == 0xD9 { break }
+            if marker == 0xDA {
+                scans += 1
+                if scans > limit { break }
+            }
+            switch marker {
+            case 0xD8, 0x01, 0xD0...0xD7: i += 2
+            default: i += 2 + (Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]))
+            }
+            i = nextMarker(from: i)
+        }
+        return scans
     }
 
     private enum Headers {
