@@ -40,6 +40,16 @@ import Testing
         }
         #expect(error?.code == .overLimit)
         #expect(error?.message == "progressive JPEG has more than 256 scans (each costs a pass over the whole image)")
+        // Stray bytes before a header segment (libjpeg skips them with a warning, decoding every
+        // scan first) do not hide the scans.
+        #expect(over[2] == 0xFF && (0xC0...0xFE).contains(over[3]) && over[3] != 0xDA)  // SOI, a header segment
+        let afterFirstSegment = 4 + (Int(over[4]) << 8 | Int(over[5]))
+        let stray = Array(over.prefix(afterFirstSegment)) + [0x00, 0x13] + over.dropFirst(afterFirstSegment)
+        #expect(Self.count(stray) == limit + 1)
+        let strayError = #expect(throws: ImgfnError.self) {
+            try ImageResizer.resize(SourceBytes(stray), .init(width: 100))
+        }
+        #expect(strayError?.code == .overLimit)
         // At the limit the header is accepted (its repeated scans are then libjpeg's to judge).
         let at = try Self.progressive(scans: limit)
         #expect(Self.count(at) == limit)

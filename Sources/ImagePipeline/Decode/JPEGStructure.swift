@@ -31,9 +31,11 @@ enum JPEGStructure {
     /// The scans (SOS segments) of a JPEG's image data, counted to `limit + 1` at most. Cheap: a
     /// `memchr` from one 0xFF byte to the next, no decoding. Within entropy-coded data 0xFF is
     /// always followed by 0x00 or a restart marker, so every other FF xx is a real marker; an
-    /// embedded EXIF thumbnail sits in an APP segment, which is skipped by its length.
+    /// embedded EXIF thumbnail sits in an APP segment, which is skipped by its length. Stray
+    /// bytes between segments are skipped to the next marker, as libjpeg skips them (with only
+    /// a warning), so they cannot hide scans from the count.
     static func scanCount(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Int {
-        guard case .scan(let first) = walkHeaders(bytes), let base = bytes.baseAddress else { return 0 }
+        guard let base = bytes.baseAddress, bytes.count >= 4 else { return 0 }
         let count = bytes.count
         /// The next marker at or after `start`: an FF followed by neither 00, a restart marker
         /// nor another FF (fill).
@@ -52,7 +54,7 @@ enum JPEGStructure {
             return count
         }
         var scans = 0
-        var i = first
+        var i = nextMarker(from: 2)  // after SOI
         while i + 4 <= count {
             let marker = bytes[i + 1]
             if marker == 0xD9 { break }
