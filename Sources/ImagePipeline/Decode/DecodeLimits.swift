@@ -16,10 +16,10 @@ public struct DecodeLimits: Sendable, Equatable, Codable {
     public static let `default` = DecodeLimits()
 
     /// Most scans a progressive JPEG may have. Each scan of a progressive file passes over the
-    /// whole image's coefficients, inside one libjpeg call that nothing can stop, so a small
-    /// file with thousands of valid scans costs minutes of CPU (the DoS of cure53's libjpeg-turbo
-    /// audit, LJT-01-004). Encoders write 10 (libjpeg's default progression) to a few dozen
-    /// (mozjpeg's scan search); 256 is NVIDIA nvImageCodec's default limit. Measured here: a
-    /// 24 MP photo rewritten with 100 scans decodes in 1.13 s against 0.46 s with 10.
+    /// whole image's coefficients, inside one libjpeg call that nothing can stop. Measured here:
+    /// a 24 MP photo rewritten with 100 scans decodes in 1.13 s against 0.46 s with libjpeg's
+    /// default 10, so the ~2 000 valid scans a small file can declare would cost about a minute
+    /// at the pixel limit (extrapolated; the attack is in cure53's audit of libjpeg-turbo).
+    /// 256 is NVIDIA nvImageCodec's default limit for it.
     public static let maxProgressiveJPEGScans = 256
 }

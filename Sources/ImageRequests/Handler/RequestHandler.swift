@@ -185,9 +185,10 @@ public struct RequestHandler: Sendable {
             let object = try await sources.get(source.key, maxBytes: pipeline.config.source.limits.maxBytes)
             let current = object.info.etag == source.etag && object.info.versionId == source.versionId
             let bytes = object.bytes
+            let left = answerBy.map { $0 - .now }
             let deadline =
-                if let answerBy, answerBy - .now < settings.renderTimeout {
-                    RenderDeadline(after: answerBy - .now, name: "the invocation's deadline (less its margin)")
+                if let left, left < settings.renderTimeout {
+                    RenderDeadline(after: left, name: "the invocation's deadline (less its margin)")
                 } else {
                     RenderDeadline(after: settings.renderTimeout)
                 }
