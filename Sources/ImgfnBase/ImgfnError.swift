@@ -51,7 +51,8 @@ public struct ImgfnError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let storeUnavailable = Code(.storeUnavailable)
         /// An event is not JSON, or not of a shape imgfn knows.
         public static let invalidEvent = Code(.invalidEvent)
-        /// Work not started because the invocation's deadline is near: to be retried.
+        /// Work not started, or stopped, because the invocation's deadline is near: to be
+        /// retried (in an invocation with more time left).
         public static let deadline = Code(.deadline)
         /// Work was stopped at its time limit (a render over `RenderDeadline`'s limit).
         public static let timedOut = Code(.timedOut)

@@ -66,4 +66,68 @@ import Testing
             #expect(watched.image.bytes == plain.image.bytes)
         }
     }
+
+    // A derivative set (the push path) with a deadline: stopped as a whole, with the deadline's
+    // code, in its encodes too.
+
+    static func invocation(_ limit: Duration) -> RenderDeadline {
+        RenderDeadline(after: limit, name: "the invocation's deadline", code: .deadline)
+    }
+
+    @Test func aSetPastItsDeadlineThrowsTheDeadlinesCode() throws {
+        let pipeline = try Pipeline(.default)
+        let source = try Fixtures.bytes(Self.phone)
+        let error = #expect(throws: ImgfnError.self) {
+            _ = try pipeline.derive(source, deadline: Self.invocation(.zero))
+        }
+        #expect(error?.code == .deadline)
+        #expect(error?.code.isTransient == true)
+        #expect(error?.message == "the derivative set was stopped at the invocation's deadline")
+    }
+
+    /// The encodes work on copies in memory, which the decode's watch no longer reaches: each
+    /// is watched on its own, so an encode is stopped between strips.
+    @Test func anEncodeOfAWatchedCopyInMemoryIsStopped() throws {
+        let source = try Fixtures.bytes(Self.phone)
+        let (info, _) = try ImageDecoder.open(source, limits: .default)
+        let base = try ImageDecoder.decodeShrunk(source, info: info, scale: 1)
+        let spec = DerivativeSpec(name: "full", resize: ResizeOptions(width: 4000), formats: [.png])
+        let image = try Pipeline.prepare(spec, steps: [], from: base)
+        RenderDeadline(after: .zero).watch(image)
+        let error = #expect(throws: ImgfnError.self) {
+            _ = try ImageEncoder.encode(image, as: .png, .init(), background: spec.resize.background)
+        }
+        #expect(error?.message.contains("killed") == true, "\(error?.message ?? "")")
+        let fresh = try Pipeline.prepare(spec, steps: [], from: base)
+        #expect(
+            try ImageEncoder.encode(fresh, as: .png, .init(), background: spec.resize.background).bytes.count
+                > 1_000_000)
+    }
+
+    /// A set whose encodes take seconds (a full-size PNG at zlib level 9 and a JPEG of the
+    /// 24 MP photo: ~3.5 s on two cores, the decode ~0.3 s) given 1.5 s: libvips itself is
+    /// stopped ("killed"), not the set checked once it is done.
+    @Test func aSetIsStoppedInsideItsEncodes() throws {
+        let config = try PipelineConfig.parse(
+            json: Array(
+                (#"{"derivatives": [{"name": "full", "width": 8000, "formats": ["png", "jpeg"]}], "#
+                    + #""encode": {"png": {"compression": 9}}}"#).utf8))
+        let pipeline = try Pipeline(config)
+        let source = try Fixtures.bytes("large/kleiber-24mp.jpg")
+        let error = #expect(throws: ImgfnError.self) {
+            _ = try pipeline.derive(source, deadline: Self.invocation(.milliseconds(1500)))
+        }
+        #expect(error?.code == .deadline)
+        let stopped = error?.underlying as? ImgfnError
+        #expect(stopped?.message.contains("killed") == true, "\(stopped?.message ?? "no libvips error")")
+    }
+
+    @Test func aSetWithinItsDeadlineIsTheSameSet() throws {
+        let pipeline = try Pipeline(.default)
+        let source = try Fixtures.bytes(Self.phone)
+        let watched = try pipeline.derive(source, deadline: Self.invocation(.seconds(600)))
+        let plain = try pipeline.derive(source)
+        #expect(watched.files.count == plain.files.count)
+        #expect(watched.files.map(\.image.bytes) == plain.files.map(\.image.bytes))
+    }
 }

@@ -233,15 +233,17 @@ struct BootstrapTests {
 
     @Test func deadlineStopsTheBatchEarly() async throws {
         let keys = ["uploads/a.jpg", "uploads/b.jpg", "uploads/c.jpg"]
-        let environment = ["IMGFN_DEADLINE_MARGIN_MS": "2000", "IMGFN_TEST_FETCH_DELAY_MS": "3000"]
+        let environment = ["IMGFN_DEADLINE_MARGIN_MS": "2000", "IMGFN_TEST_FETCH_DELAY_MS": "1500"]
         try await Harness.run(
             sources: Dictionary(uniqueKeysWithValues: keys.map { ($0, "photos/storm.jpg") }), environment: environment
         ) { h in
             let bodies = try keys.map { EventSamples.make(.s3Put, bucket: "photos", key: $0, size: try h.size(of: $0)) }
-            // 3.5 s left: the first record starts (more than the 2 s margin remains) and its
-            // fetch alone takes 3 s, so the margin is crossed before the second.
+            // 4.5 s left: the first record starts (more than the 2 s margin remains) and its
+            // two fetches (the manifest's and the object's) take 3 s, so the margin is crossed
+            // before the second; its set is made before the last quarter of the margin, where
+            // it would be stopped.
             h.server.enqueue(
-                .init(requestId: "req-deadline", payload: EventSamples.sqs(bodies), deadlineIn: .milliseconds(3500)))
+                .init(requestId: "req-deadline", payload: EventSamples.sqs(bodies), deadlineIn: .milliseconds(4500)))
 
             let result = try await h.server.waitForResult(of: "req-deadline")
             let response = try #require(result.json, "\(result.body)")
@@ -252,6 +254,52 @@ struct BootstrapTests {
             #expect(!h.exists("derived/c/manifest.json"))
             let stopped = h.logLines().filter { $0["code"] as? String == "deadline" }
             #expect(stopped.compactMap { $0["messageId"] as? String } == ["msg-2", "msg-3"])
+        }
+    }
+
+    /// A set that would run past the deadline is stopped inside libvips when a quarter of the
+    /// margin is left: the invocation answers with its records' results (the stopped one to be retried,
+    /// nothing of it stored) instead of timing out, and the same process goes on.
+    @Test func aSetStillBeingMadeAtTheDeadlineIsStoppedAndRetried() async throws {
+        // A full-size PNG at zlib level 9 and a JPEG of the 24 MP photo: ~3.5 s on two cores.
+        let heavy =
+            #"{"derivatives": [{"name": "full", "width": 8000, "formats": ["png", "jpeg"]}], "#
+            + #""encode": {"png": {"compression": 9}}}"#
+        let environment = ["IMGFN_DEADLINE_MARGIN_MS": "2000", "IMGFN_CONFIG": heavy]
+        try await Harness.run(
+            sources: ["uploads/big.jpg": "large/kleiber-24mp.jpg", "uploads/small.jpg": "photos/storm.jpg"],
+            environment: environment
+        ) { h in
+            let bodies = try ["uploads/big.jpg", "uploads/small.jpg"].map {
+                EventSamples.make(.s3Put, bucket: "photos", key: $0, size: try h.size(of: $0))
+            }
+            // 2.3 s left: the first record starts (more than the 2 s margin remains) and is
+            // stopped 0.5 s before the deadline (a quarter of the margin); the second is not
+            // started.
+            h.server.enqueue(
+                .init(requestId: "req-late", payload: EventSamples.sqs(bodies), deadlineIn: .milliseconds(2300)))
+            let result = try await h.server.waitForResult(of: "req-late")
+            let response = try #require(result.json, "\(result.body)")
+            let failures = try #require(response["batchItemFailures"] as? [[String: String]])
+            #expect(failures == [["itemIdentifier": "msg-1"], ["itemIdentifier": "msg-2"]])
+            let stopped = try #require(h.logLines().first { $0["messageId"] as? String == "msg-1" })
+            #expect(stopped["code"] as? String == "deadline")
+            #expect(stopped["transient"] as? Bool == true, "\(stopped)")
+            #expect(
+                stopped["reason"] as? String == "the derivative set was stopped at the invocation's deadline",
+                "\(stopped)")
+            // Nothing of the stopped set, and no failure record: it is to be retried.
+            let derived = (try? FileManager.default.subpathsOfDirectory(atPath: h.bucket + "/derived")) ?? []
+            #expect(derived.isEmpty, "\(derived)")
+
+            // The same process takes the next invocation (no deadline) and makes its set.
+            h.server.enqueue(.init(requestId: "req-next", payload: bodies[1]))
+            let next = try await h.server.waitForResult(of: "req-next")
+            #expect(next.path.hasSuffix("/req-next/response"), "\(next.body)")
+            #expect(h.exists("derived/small/manifest.json"))
+            #expect(h.function.process.isRunning)
+            let coldStarts = h.metricLines().map { number($0["ColdStart"]) }
+            #expect(coldStarts == [1, 0])
         }
     }
 

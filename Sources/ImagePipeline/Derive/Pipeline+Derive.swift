@@ -21,10 +21,35 @@ extension Pipeline {
     /// With a `budget`, AVIF encodes that would not fit the time left are made at a lower effort
     /// or left out (see `EncodeBudget`); each such file says so (`File.loweredEffort`, an
     /// omission).
-    /// - Throws: `ImgfnError` for the first derivative that failed; nothing is stored.
+    ///
+    /// With a `deadline`, the whole set is abandoned there: libvips is stopped between tiles in
+    /// the decode, the resizes and the encodes (`RenderDeadline`; one codec call already
+    /// running, such as a WebP or AVIF encode, finishes first) and no encode starts after it.
+    /// - Throws: `ImgfnError` for the first derivative that failed, the deadline's code once it
+    ///   has passed; nothing is stored.
     public func derive(
-        _ source: consuming SourceBytes, jobs: Int? = nil, budget: EncodeBudget? = nil
+        _ source: consuming SourceBytes, jobs: Int? = nil, budget: EncodeBudget? = nil,
+        deadline: RenderDeadline? = nil
     ) throws(ImgfnError) -> DerivativeSet {
+        do throws(ImgfnError) {
+            return try deriveSet(source, jobs: jobs, budget: budget, deadline: deadline)
+        } catch {
+            // libvips' message for a stopped computation ("killed for image") says nothing useful.
+            if let deadline, error.code != deadline.code, deadline.hasPassed {
+                throw deadline.error(stopping: "the derivative set", underlying: error)
+            }
+            throw error
+        }
+    }
+
+    private func deriveSet(
+        _ source: consuming SourceBytes, jobs: Int?, budget: EncodeBudget?, deadline: RenderDeadline?
+    ) throws(ImgfnError) -> DerivativeSet {
+        let stopped = { () -> ImgfnError? in
+            guard let deadline, deadline.hasPassed else { return nil }
+            return deadline.error(stopping: "the derivative set")
+        }
+        if let error = stopped() { throw error }
         let clock = ContinuousClock()
         let start = clock.now
         var decoded = start
@@ -44,8 +69,12 @@ extension Pipeline {
             let shrink = { (scale: Double) in ImageDecoder.loadShrink(forReduction: 1 / Swift.max(scale, 1e-6)) }
             let sharedShrink = shrink(scales.max() ?? 1)
             unscaledTwins = Self.unscaledTwins(derivatives, scales: scales)
-            let base = try ImageDecoder.decodeShrunk(source, info: info, scale: Swift.min(scales.max() ?? 1, 1))
+            let base = try ImageDecoder.decodeShrunk(
+                source, info: info, scale: Swift.min(scales.max() ?? 1, 1), deadline: deadline)
             decoded = clock.now
+            // Watched again after each copy to memory: a finished memory image no longer signals
+            // progress for the image it was made from.
+            if let deadline { deadline.watch(base) }
             _ = consume source  // the decode is in memory: nothing reads the encoded bytes again
             let shrinksOnLoad = info.format == .jpeg || info.format == .webp
             for (i, (derivative, steps)) in zip(derivatives, self.steps).enumerated() {
@@ -60,7 +89,10 @@ extension Pipeline {
                 // every derivative's PSNR to thumbnail's). A full-size shared decode needs no
                 // such care, and is too large to convert cheaply.
                 let precise = shrinksOnLoad && sharedShrink > 1 && shrink(scales[i]) > sharedShrink
-                images.append(try Self.prepare(derivative, steps: steps, from: base, precise: precise))
+                if let error = stopped() { throw error }
+                let image = try Self.prepare(derivative, steps: steps, from: base, precise: precise)
+                if let deadline { deadline.watch(image) }  // its encodes
+                images.append(image)
             }
             (placeholder, dominant) = try Self.preview(of: base)
         }  // the decoded source is released here, before the encoders allocate theirs
@@ -163,6 +195,8 @@ extension Pipeline {
             let task = planned[taskIndex]
             let derivative = derivatives[task.derivative]
             let result = Result { () throws(ImgfnError) -> EncodedImage in
+                // No encode starts after the deadline.
+                if let deadline, deadline.hasPassed { throw deadline.error(stopping: "the derivative set") }
                 var options = config.encodeOptions(for: derivative, format: task.format)
                 if let effort = task.effort { options.effort = effort }
                 return try ImageEncoder.encode(
@@ -220,14 +254,15 @@ extension Pipeline {
     /// thread, so no Swift-concurrency thread is blocked while it does. The caller's last
     /// reference to `source` is still the last one: it is freed once decoded.
     public func derive(
-        detaching source: consuming SourceBytes, jobs: Int? = nil, budget: EncodeBudget? = nil
+        detaching source: consuming SourceBytes, jobs: Int? = nil, budget: EncodeBudget? = nil,
+        deadline: RenderDeadline? = nil
     ) async throws(ImgfnError) -> DerivativeSet {
         let handOver = HandOver(source)
         let result = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 continuation.resume(
                     returning: Result { () throws(ImgfnError) in
-                        try self.derive(handOver.take(), jobs: jobs, budget: budget)
+                        try self.derive(handOver.take(), jobs: jobs, budget: budget, deadline: deadline)
                     })
             }
         }

@@ -52,8 +52,8 @@ extension Pipeline {
 
     /// The one decode → resize and steps → encode of a single file; `encode` gives the encoder
     /// settings for the format chosen.
-    /// A failure once the deadline has passed is reported as `.timedOut`: libvips' own message
-    /// for a stopped computation ("killed for image") says nothing useful. (A failure of
+    /// A failure once the deadline has passed is reported with the deadline's code (`.timedOut`):
+    /// libvips' own message for a stopped computation ("killed for image") says nothing useful. (A failure of
     /// another kind that happens to end after the deadline is reported so too.)
     private func render(
         _ derivative: DerivativeSpec, steps: [any PipelineStep], as format: OutputFormat?, from source: SourceBytes,
@@ -81,7 +81,7 @@ extension Pipeline {
                 image, as: chosen, encode(chosen), background: derivative.resize.background)
             return RenderedImage(image: encoded, source: info)
         } catch {
-            if let deadline, error.code != .timedOut, deadline.hasPassed { throw deadline.error }
+            if let deadline, error.code != deadline.code, deadline.hasPassed { throw deadline.error }
             throw error
         }
     }

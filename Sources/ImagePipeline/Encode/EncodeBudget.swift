@@ -11,10 +11,23 @@ public struct EncodeBudget: Sendable {
     public var timeLeft: @Sendable () -> Duration
     /// Cores' worth of CPU the process gets (Lambda: memory ÷ 1 769 MB, at most the cores).
     public var cpus: Double
+    /// Time left before a set still being made is abandoned (asked when its derivation
+    /// starts; see `stopDeadline()`); nil: never. The estimate above can be wrong (a slower
+    /// machine, a costly decode): this is the hard stop that answers in time regardless.
+    public var stopLeft: (@Sendable () -> Duration)?
 
-    public init(cpus: Double, timeLeft: @escaping @Sendable () -> Duration) {
+    public init(
+        cpus: Double, timeLeft: @escaping @Sendable () -> Duration, stopLeft: (@Sendable () -> Duration)? = nil
+    ) {
         self.cpus = cpus
         self.timeLeft = timeLeft
+        self.stopLeft = stopLeft
+    }
+
+    /// Where a derivation starting now is stopped (`Pipeline.derive(_:jobs:budget:deadline:)`):
+    /// at `stopLeft`, as `.deadline` (to be retried), or nil without a stop.
+    public func stopDeadline() -> RenderDeadline? {
+        stopLeft.map { RenderDeadline(after: $0(), name: "the invocation's deadline", code: .deadline) }
     }
 
     /// Estimated milliseconds of one core to encode `pixels` in `format` at `effort`.

@@ -165,7 +165,8 @@ public struct Handler: Sendable {
             _ = consume fetched
             metrics.bytesIn = bytes.count
             // The last reference: the pipeline frees the source once it is decoded.
-            let set = try await pipeline.derive(detaching: consume bytes, jobs: jobs, budget: budget)
+            let set = try await pipeline.derive(
+                detaching: consume bytes, jobs: jobs, budget: budget, deadline: budget?.stopDeadline())
             metrics.decodeMilliseconds = set.decodeMilliseconds
             metrics.deriveMilliseconds = set.resizeMilliseconds
             metrics.encodeMilliseconds = set.encodeMilliseconds

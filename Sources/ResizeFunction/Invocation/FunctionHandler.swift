@@ -111,11 +111,20 @@ struct FunctionHandler: Sendable {
             return .failure(FunctionError(.invalidEvent, error.message, underlying: error))
         }
 
-        // Encodes must leave the margin free for storing and answering (EncodeBudget).
+        // Encodes must leave the margin free for storing and answering (EncodeBudget). A set
+        // still being made when a quarter of the margin is left (time to stop libvips and
+        // answer) is stopped and reported for retry: the invocation answers in time, with its
+        // other records' results, instead of timing out.
         let budget = deadline.deadlineMilliseconds.map { _ in
-            EncodeBudget(cpus: configuration.cpus) {
-                .milliseconds(Int(max(0, (deadline.remainingMilliseconds() ?? 0) - deadline.marginMilliseconds)))
-            }
+            EncodeBudget(
+                cpus: configuration.cpus,
+                timeLeft: {
+                    .milliseconds(Int(max(0, (deadline.remainingMilliseconds() ?? 0) - deadline.marginMilliseconds)))
+                },
+                stopLeft: {
+                    .milliseconds(
+                        Int(max(0, (deadline.remainingMilliseconds() ?? 0) - deadline.marginMilliseconds / 4)))
+                })
         }
         let results = await handler.handle(event, shouldContinue: { deadline.allowsNewWork() }, budget: budget)
         metrics.add(results)
