@@ -1,3 +1,4 @@
+import Foundation
 import ImagePipeline
 import ImgfnBase
 import TestSupport
@@ -49,6 +50,36 @@ import Testing
             }
         }
         #expect((turned.source.orientedWidth, turned.source.orientedHeight) == (480, 320))
+        // The placeholder too: here made from "tall", the smallest file showing the whole frame.
+        let placeholders = try [upright, turned].map { set in
+            let base64 = String(set.placeholder.dropFirst("data:image/webp;base64,".count))
+            return try PixelBuffer.decode(SourceBytes([UInt8](#require(Data(base64Encoded: base64)))))
+        }
+        #expect((placeholders[1].width, placeholders[1].height) == (16, 11))
+        #expect(placeholders[0].meanAbsoluteDifference(placeholders[1]) < 6)
+    }
+
+    /// Every file of a set displays upright, in every format and whatever metadata is kept: no
+    /// EXIF orientation on turned pixels (JPEG, PNG, WebP when EXIF is kept), no HEIF irot/imir
+    /// transform (AVIF: libvips writes one from the orientation field whatever the policy, and
+    /// every AVIF of a sideways photo once displayed turned).
+    @Test(arguments: [2, 5, 6, 8], [nil, #"["copyright", "icc", "exif", "gps", "xmp"]"#])
+    func everyFileOfASetDisplaysUpright(_ orientation: Int, keep: String?) throws {
+        let pipeline = try Pipeline(json: Array((keep.map { #"{"metadata": {"keep": \#($0)}}"# } ?? "{}").utf8))
+        let upright = try pipeline.derive(Fixtures.bytes("orientation/orientation-1.jpg"))
+        let turned = try pipeline.derive(Fixtures.bytes("orientation/orientation-\(orientation).jpg"))
+        #expect(turned.files.count == upright.files.count && turned.files.contains { $0.image.format == .avif })
+        for (a, b) in zip(upright.files, turned.files) {
+            let label = "\(b.name).\(b.image.format.rawValue)"
+            // Decoded as a browser shows it: EXIF orientation and HEIF transforms applied.
+            let shown = try PixelBuffer.decode(SourceBytes(b.image.bytes))
+            #expect((shown.width, shown.height) == (b.image.width, b.image.height), "\(label) displays turned")
+            #expect(try ImageResizer.info(of: SourceBytes(b.image.bytes)).orientation == 1, "\(label)")
+            let reference = try PixelBuffer.decode(SourceBytes(a.image.bytes))
+            if (shown.width, shown.height) == (reference.width, reference.height) {
+                #expect(shown.meanAbsoluteDifference(reference) < 4, "\(label)")
+            }
+        }
     }
 
     /// Guards the test above: the picture is far from symmetric, so an output that missed a

@@ -282,13 +282,19 @@ import Testing
     }
 
     /// Reads a stored set: the manifest's upright size and its w320 JPEG. Every file the
-    /// manifest lists must exist with the size it says.
+    /// manifest lists must exist with the byte count it says and display at the size it says
+    /// (EXIF orientation, HEIF irot/imir applied: a sideways photo's AVIF once displayed turned).
     func made(from root: String, manifestKey: String) throws -> Outcome {
         let manifest = try JSONDecoder().decode(
             Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/\(manifestKey)")))
         for derivative in manifest.derivatives {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(derivative.key)"))
             #expect(bytes.count == derivative.bytes, "\(derivative.key)")
+            let shown = try ImageResizer.info(of: SourceBytes([UInt8](bytes)))
+            #expect(
+                (shown.orientedWidth, shown.orientedHeight) == (derivative.width, derivative.height),
+                "\(derivative.key) displays at \(shown.orientedWidth)×\(shown.orientedHeight), the manifest says \(derivative.width)×\(derivative.height)"
+            )
         }
         let w320 = try #require(manifest.derivatives.first { $0.name == "w320" && $0.format == .jpeg })
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(w320.key)")))

@@ -32,6 +32,13 @@ enum ImageEncoder {
                 cv_flatten($0, $1, Double(c.red), Double(c.green), Double(c.blue))
             }
         }
+        if image.orientation != 1 {
+            // Every image reaches the encoder upright (`Thumbnailer` turns it). An orientation
+            // left on it would be written as EXIF orientation (metadata kept) or, whatever the
+            // policy, as HEIF's irot/imir transforms: the file would display turned again.
+            image = try image.derive("drop the orientation", code: .encodeFailed) { cv_copy($0, $1) }
+            vips_image_remove(image.pointer, "orientation")
+        }
         let policy = options.metadata
         if policy != .none && policy != .all { image = try keeping(policy, of: image) }
         let quality = Int32(options.quality ?? EncodeOptions.defaultQuality(for: format))

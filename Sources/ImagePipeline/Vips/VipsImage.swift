@@ -48,10 +48,23 @@ public final class VipsImage {
     /// The copy owns its metadata too: blob fields (EXIF, XMP, ICC) are copied while this image
     /// is alive, because some loaders set them pointing into memory they free with themselves
     /// (libvips 8.14's HEIF loader: its EXIF was read after free at save time; found by
-    /// `make fuzz` on `Fixtures/formats/photo.heic`).
+    /// `make fuzz` on `Fixtures/formats/photo.heic`). Setting the EXIF blob again makes libvips
+    /// parse it again, which sets `orientation` from it: the field is put back as it was, so an
+    /// image already turned upright (its field removed) is not tagged as sideways again.
     func inMemory() throws(ImgfnError) -> VipsImage {
         guard let copy = vips_image_copy_memory(pointer) else {
             throw ImgfnError(.corruptImage, "cannot decode: \(VipsError.take())")
+        }
+        var orientation: Int32 = 1
+        let hadOrientation =
+            vips_image_get_typeof(copy, "orientation") != 0
+            && vips_image_get_int(copy, "orientation", &orientation) == 0
+        defer {
+            if hadOrientation {
+                vips_image_set_int(copy, "orientation", orientation)
+            } else {
+                vips_image_remove(copy, "orientation")
+            }
         }
         if let fields = vips_image_get_fields(copy) {
             defer { g_strfreev(fields) }
