@@ -108,6 +108,59 @@ import Testing
         #expect(rgb[2] > rgb[0], "\(photo.dominantColour): a stormy sky is bluish")
     }
 
+    /// The placeholder may come from a derivative instead of the whole decode, but only from one
+    /// that shows the whole frame as decoded: never a crop, a derivative with steps, or a padded
+    /// one. The bars are red, green, blue and white from left to right.
+    @Test(arguments: [
+        #"{"derivatives": [{"name": "left", "width": 128, "height": 64, "fit": "cover", "gravity": "west", "formats": ["png"]}]}"#,
+        #"{"derivatives": [{"name": "mirrored", "width": 200, "formats": ["png"], "steps": [{"op": "flip"}]}]}"#,
+        #"{"derivatives": [{"name": "padded", "width": 200, "height": 200, "fit": "contain", "formats": ["png"]}]}"#,
+        #"{"derivatives": [{"name": "w200", "width": 200, "formats": ["png"]}, {"name": "left", "width": 128, "height": 64, "fit": "cover", "gravity": "west", "formats": ["png"]}]}"#,
+    ])
+    func thePlaceholderShowsTheWholeFrame(_ config: String) throws {
+        let set = try Pipeline(json: Array(config.utf8)).derive(try Fixtures.bytes("colour/bars.png"))
+        let data = try #require(Data(base64Encoded: String(set.placeholder.dropFirst("data:image/webp;base64,".count))))
+        let tiny = try PixelBuffer.decode(SourceBytes([UInt8](data)))
+        #expect((tiny.width, tiny.height) == (16, 4))
+        let left = (0..<3).map { Int(tiny[0, 2, $0]) }
+        let right = (0..<3).map { Int(tiny[15, 2, $0]) }
+        #expect(left[0] > 180 && left[1] < 90 && left[2] < 90, "left edge \(left): red")
+        #expect(right.allSatisfy { $0 > 180 }, "right edge \(right): white")
+    }
+
+    /// With the default set, the preview is made from the smallest file (w320), not from the
+    /// full-size decode: two resizes of 320 px instead of two passes over the whole decode.
+    @Test func thePreviewOfTheDefaultSetIsMadeFromItsSmallestFile() throws {
+        let pipeline = try Pipeline(.default)
+        let source = try Fixtures.bytes(Fixtures.photo)
+        let (info, _) = try ImageDecoder.open(source, limits: pipeline.config.source.limits)
+        let base = try ImageDecoder.decodeShrunk(source, info: info, scale: 1)
+        let images = try zip(pipeline.config.derivatives, pipeline.steps).map { derivative, steps in
+            try Pipeline.prepare(derivative, steps: steps, from: base)
+        }
+        let chosen = Pipeline.previewSource(
+            base: base, derivatives: pipeline.config.derivatives, steps: pipeline.steps, images: images)
+        #expect(chosen === images[0] && pipeline.config.derivatives[0].name == "w320")
+        // And it shows what the whole decode shows (measured: up to 12 levels apart in the 16-px
+        // WebP, the same dominant colour).
+        let (fromBase, fromBaseColour) = try Pipeline.preview(of: base)
+        let (fromFile, fromFileColour) = try Pipeline.preview(of: chosen)
+        let decoded = try [fromBase, fromFile].map { uri in
+            try PixelBuffer.decode(
+                SourceBytes(
+                    [UInt8](#require(Data(base64Encoded: String(uri.dropFirst("data:image/webp;base64,".count)))))))
+        }
+        #expect((decoded[0].width, decoded[0].height) == (decoded[1].width, decoded[1].height))
+        let worst = zip(decoded[0].pixels, decoded[1].pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        #expect(worst <= 16, "placeholders differ by up to \(worst) levels")
+        let channels = [fromBaseColour, fromFileColour].map { colour in
+            [1, 3, 5].map { Int(colour.dropFirst($0).prefix(2), radix: 16)! }
+        }
+        #expect(
+            zip(channels[0], channels[1]).allSatisfy { abs($0 - $1) <= 8 },
+            "\(fromBaseColour) against \(fromFileColour)")
+    }
+
     @Test func aFailingStepFailsTheSourceAndNamesIt() throws {
         let json =
             #"{"derivatives": [{"name": "a", "width": 100, "formats": ["jpeg"], "steps": [{"op": "extract", "left": 5000, "width": 10, "height": 10}]}]}"#
