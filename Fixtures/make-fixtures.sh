@@ -38,6 +38,8 @@ done
 vips thumbnail "$photo" "formats/progressive.jpg[Q=85,interlace,strip]" 1200
 vips thumbnail "$photo" "formats/photo.webp[Q=75,strip]" 800
 vips thumbnail "$photo" "formats/photo.avif[Q=45,strip]" 800
+# An AVIF whose EXIF says orientation 6 and which has no irot: HEIF readers show it as stored.
+vips copy orientation/orientation-6.jpg "formats/exif-orientation.avif[Q=60]"
 vips thumbnail "$photo" "$tmp/h.png" 400 && heif-enc -q 50 -o formats/photo.heic "$tmp/h.png" >/dev/null
 vips thumbnail "$photo" "formats/photo.tif[compression=deflate,strip]" 320
 # JPEG XL two ways: lossy from pixels as a bare codestream (cjxl -d 1, libjxl-tools 0.7), and a

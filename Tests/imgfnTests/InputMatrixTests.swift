@@ -40,6 +40,9 @@ import Testing
             Input(path: "\(f)/formats/exif-gps.jpg", upright: (800, 533)),
             Input(path: "\(f)/formats/photo.webp", upright: (800, 533)),
             Input(path: "\(f)/formats/photo.avif", upright: (800, 533)),
+            // Shown as stored: a HEIF file's EXIF orientation is informational (its irot/imir
+            // turn it). Every path once turned it anyway, after reporting it as 320×480.
+            Input(path: "\(f)/formats/exif-orientation.avif", upright: (320, 480)),
             Input(path: "\(f)/formats/photo.heic", upright: (400, 267)),
             Input(path: "\(f)/formats/photo.tif", upright: (320, 213)),
             Input(path: "\(f)/formats/photo.jxl", upright: (800, 533)),
