@@ -127,6 +127,12 @@ import Testing
             "/s/w:100/plain/local:///k@gif", "/s/w:100/enc/abcdef", "/s/w:100/plain/ftp-less-text",
             "/s/w:100", "/s/w:100/!!notbase64!!.png", "/s/bg:10:20/plain/local:///k",
             "/s/rs:fill:300:300:0:1/plain/local:///k", "/s/rt:force/ex:1/plain/local:///k",
+            "/s/dpr:0/plain/local:///k", "/s/dpr:-1/plain/local:///k", "/s/dpr:x/plain/local:///k",
+            "/s/dpr:9/plain/local:///k", "/s/w:5000/dpr:2/plain/local:///k", "/s/dpr:2/h:4097/plain/local:///k",
+            "/s/z:1:2/plain/local:///k", "/s/z:0/plain/local:///k", "/s/bl:200/plain/local:///k",
+            "/s/sh:20/plain/local:///k", "/s/bl:0.01/plain/local:///k", "/s/ar:0/plain/local:///k",
+            "/s/exp:soon/plain/local:///k", "/s/sm:maybe/plain/local:///k", "/s/fn:a%2Fb/plain/local:///k",
+            "/s/fn:\(Base64URL.encode(Array("a/b".utf8))):1/plain/local:///k", "/s/fn:/plain/local:///k",
         ] {
             #expect(problem(path)?.status == 400, "\(path): \(String(describing: problem(path)))")
         }
@@ -139,6 +145,72 @@ import Testing
             #expect(problem("/s/w:100/\(source)")?.status == 403, "\(source)")
         }
         #expect(problem("/onlysignature")?.status == 404)
+    }
+
+    /// The options imgproxy URL builders add beside the size: dpr and zoom scale the request,
+    /// blur and sharpen become steps, metadata flags change the configuration's policy, and
+    /// cachebuster, expiry and file name change nothing in the bytes (so not the canonical form).
+    @Test func retinaFiltersMetadataAndFileOptions() throws {
+        var o = try parse("/s/w:300/h:200/dpr:2/plain/local:///k").options
+        #expect(o.resizeOptions(sourceWidth: 4000, sourceHeight: 3000) == ResizeOptions(width: 600, height: 400))
+        o = try parse("/s/rs:fill:100:100/z:1.5/dpr:2/plain/local:///k").options
+        #expect(
+            o.resizeOptions(sourceWidth: 4000, sourceHeight: 3000)
+                == ResizeOptions(width: 300, height: 300, fit: .cover))
+        // Neither side given: the source's size scaled, down freely, up only with el:1.
+        o = try parse("/s/z:0.5/plain/local:///k").options
+        #expect(o.resizeOptions(sourceWidth: 4000, sourceHeight: 3000) == ResizeOptions(width: 2000, height: 1500))
+        o = try parse("/s/dpr:2/plain/local:///k").options
+        #expect(o.resizeOptions(sourceWidth: 400, sourceHeight: 300).width == ResizeOptions.maxDimension)
+        o = try parse("/s/dpr:2/el:1/plain/local:///k").options
+        #expect(
+            o.resizeOptions(sourceWidth: 400, sourceHeight: 300)
+                == ResizeOptions(width: 800, height: 600, enlarge: true))
+
+        o = try parse("/s/w:300/bl:4/sh:0.7/plain/local:///k").options
+        #expect(o.steps.map { type(of: $0).op } == ["blur", "sharpen"])
+        #expect(try parse("/s/w:300/blur:0/plain/local:///k").options.steps.isEmpty)
+
+        let plain = try parse("/s/w:300/plain/local:///k").options.canonical
+        for same in ["cb:v2", "cachebuster:2024-01-01", "exp:4102444800", "fn:a", "att:1", "ar:1"] {
+            #expect(try parse("/s/w:300/\(same)/plain/local:///k").options.canonical == plain, "\(same)")
+        }
+        for different in ["dpr:2", "z:2", "bl:1", "sh:1", "sm:1", "kcr:0", "scp:1"] {
+            #expect(try parse("/s/w:300/\(different)/plain/local:///k").options.canonical != plain, "\(different)")
+        }
+        #expect(
+            try parse("/s/w:300/dpr:2/plain/local:///k").options.canonical
+                == (try parse("/s/w:300/z:2/plain/local:///k").options.canonical))
+        #expect(try parse("/s/exp:1700000000/plain/local:///k").options.expires == 1_700_000_000)
+    }
+
+    @Test func metadataFlagsChangeThePolicy() throws {
+        let configured: MetadataPolicy = [.copyright]
+        func policy(_ options: String) throws -> MetadataPolicy {
+            try parse("/s/\(options)/plain/local:///k").options.metadata(from: configured)
+        }
+        #expect(try policy("w:1") == [.copyright])
+        #expect(try policy("sm:1") == [.copyright])
+        #expect(try policy("sm:0") == [.copyright, .exif, .gps, .xmp])
+        #expect(try policy("sm:1/kcr:0") == [])
+        #expect(try policy("scp:0") == [.copyright, .icc])
+        #expect(try parse("/s/scp:1/plain/local:///k").options.metadata(from: .all) == [.copyright, .exif, .gps, .xmp])
+    }
+
+    @Test func contentDispositionNamesTheFile() throws {
+        func disposition(_ options: String, _ format: OutputFormat = .webp) throws -> String? {
+            try parse("/s/\(options)/plain/local:///k").options.contentDisposition(
+                sourceKey: "uploads/2024/IMG_0001.HEIC", format: format)
+        }
+        #expect(try disposition("w:1") == nil)
+        #expect(
+            try disposition("att:1", .jpeg) == #"attachment; filename="IMG_0001.jpg"; filename*=UTF-8''IMG_0001.jpg"#)
+        #expect(
+            try disposition("fn:my%20photo") == #"inline; filename="my photo.webp"; filename*=UTF-8''my%20photo.webp"#)
+        let encoded = Base64URL.encode(Array("café \"1\"".utf8))
+        #expect(
+            try disposition("fn:\(encoded):1/att:t")
+                == #"attachment; filename="caf_ _1_.webp"; filename*=UTF-8''caf%C3%A9%20%221%22.webp"#)
     }
 
     @Test func presetURLs() throws {

@@ -105,6 +105,54 @@ import Testing
         #expect(served.store.reads.withLock { $0 } == ["head uploads/storm.jpg", "get \(key)"])
     }
 
+    /// What imgproxy URL builders add beside the size, through the handler: dpr scales the
+    /// answer, blur and sharpen change its pixels, `sm:0` keeps the camera EXIF the default
+    /// policy drops, `att`/`fn` name the file (on a stored repeat too), an expired URL is a 404
+    /// without touching the store.
+    @Test func retinaFiltersMetadataExpiryAndAttachments() async throws {
+        let served = try Served(files: ["storm.jpg": Fixtures.photo, "camera.jpg": "formats/exif-gps.jpg"])
+        defer { served.remove() }
+        let retina = await served.get("/_/w:100/dpr:2/plain/local:///uploads/storm.jpg@png")
+        #expect(retina.status == 200)
+        #expect(try (Self.info(retina).width, Self.info(retina).height) == (200, 133))
+
+        let plain = try PixelBuffer.decode(
+            SourceBytes(await served.get("/_/w:200/plain/local:///uploads/storm.jpg@png").body))
+        for filter in ["bl:3", "sh:2"] {
+            let answer = await served.get("/_/w:200/\(filter)/plain/local:///uploads/storm.jpg@png")
+            #expect(answer.status == 200, "\(filter)")
+            let filtered = try PixelBuffer.decode(SourceBytes(answer.body))
+            #expect((filtered.width, filtered.height) == (plain.width, plain.height))
+            #expect(filtered.meanAbsoluteDifference(plain) > 1.5, "\(filter) changed nothing")
+        }
+
+        func has(_ text: String, _ bytes: [UInt8]) -> Bool {
+            let needle = Array(text.utf8)
+            return bytes.count >= needle.count
+                && (0...(bytes.count - needle.count)).contains { Array(bytes[$0..<$0 + needle.count]) == needle }
+        }
+        let stripped = await served.get("/_/w:200/plain/local:///uploads/camera.jpg@jpg")
+        let kept = await served.get("/_/w:200/sm:0/plain/local:///uploads/camera.jpg@jpg")
+        #expect(stripped.status == 200 && kept.status == 200)
+        #expect(!has("Canon", stripped.body) && has("Canon", kept.body))
+
+        let path = "/_/w:120/att:1/fn:%C3%A9t%C3%A9/plain/local:///uploads/storm.jpg@webp"
+        let expected = #"attachment; filename="_t_.webp"; filename*=UTF-8''%C3%A9t%C3%A9.webp"#
+        let first = await served.get(path)
+        let repeated = await served.get(path)
+        #expect(first.header("X-Imgfn-Result") == "rendered" && repeated.header("X-Imgfn-Result") == "stored")
+        #expect(first.header("Content-Disposition") == expected && repeated.header("Content-Disposition") == expected)
+        #expect(await served.get("/_/w:120/plain/local:///uploads/storm.jpg@webp").header("Content-Disposition") == nil)
+
+        served.store.reset()
+        let expired = await served.get("/_/w:120/exp:1700000000/plain/local:///uploads/storm.jpg@webp")
+        #expect(expired.status == 404)
+        #expect(String(decoding: expired.body, as: UTF8.self).contains("expired at 2023-11-14T22:13:20Z"))
+        #expect(served.store.reads.withLock { $0 }.isEmpty)
+        let later = Int(Date().timeIntervalSince1970) + 3600
+        #expect(await served.get("/_/w:120/exp:\(later)/plain/local:///uploads/storm.jpg@webp").status == 200)
+    }
+
     /// A render over `renderTimeout`, or past the request's own deadline (a Lambda
     /// invocation's), is stopped: 504 with the reason, the slot given back, nothing stored.
     @Test func aRenderOverItsTimeLimitIs504() async throws {
@@ -276,7 +324,7 @@ import Testing
             ("/_/w:9000/plain/local:///uploads/storm.jpg", 400),
             // Enlarged past the output limit: 8192 wide from 1920×1280 is 8192×5461, 44.7 MP.
             ("/_/w:8192/el:1/plain/local:///uploads/storm.jpg", 413),
-            ("/_/zoom:2/plain/local:///uploads/storm.jpg", 400),
+            ("/_/crop:100:100/plain/local:///uploads/storm.jpg", 400),
             ("/nothing", 404),
         ]
         for (path, status) in cases {

@@ -29,23 +29,25 @@ extension Pipeline {
     }
 
     /// An image for options given with a request rather than configured (an imgproxy-style URL):
-    /// `resize`, then `encode` over the configuration's settings for the format, `format` nil
-    /// choosing the input's own format when imgfn writes it, else JPEG. No steps. With a
-    /// `deadline`, libvips is stopped there.
+    /// `resize` and `steps`, then `encode` over the configuration's settings for the format
+    /// (`quality` and `metadata` changing them), `format` nil choosing the input's own format
+    /// when imgfn writes it, else JPEG. With a `deadline`, libvips is stopped there.
     /// - Throws: what decoding and encoding throw, `.invalidOptions` for options out of range,
     ///   `.timedOut` past the deadline.
     public func render(
-        resize: ResizeOptions, as format: OutputFormat?, quality: Int? = nil, from source: SourceBytes,
+        resize: ResizeOptions, steps: [any PipelineStep] = [], as format: OutputFormat?, quality: Int? = nil,
+        metadata: ((MetadataPolicy) -> MetadataPolicy)? = nil, from source: SourceBytes,
         deadline: RenderDeadline? = nil
     ) throws(ImgfnError) -> RenderedImage {
         try resize.validate()
         let spec = DerivativeSpec(name: "request", resize: resize, formats: [])
-        return try render(spec, steps: [], as: format, from: source, deadline: deadline) { chosen in
+        return try render(spec, steps: steps, as: format, from: source, deadline: deadline) { chosen in
             var options = config.encodeOptions(for: spec, format: chosen)
             if let quality {
                 options.quality = quality
                 options.target = nil
             }
+            if let metadata { options.metadata = metadata(options.metadata) }
             return options
         }
     }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import ImagePipeline
 import ImageService
 import ImgfnBase
@@ -14,13 +15,16 @@ extension RequestHandler {
             return .error(403, "bucket \(bucket.prefix(64)) is not served")
         default: break
         }
+        let options = url.options
+        if let expires = options.expires, Double(expires) < Date().timeIntervalSince1970 {
+            return .error(404, "this URL expired at \(Date(timeIntervalSince1970: Double(expires)).ISO8601Format())")
+        }
         let key = url.source.key
         let source: ObjectInfo
         switch await head(key) {
         case .success(let info): source = info
         case .failure(let refusal): return refusal.response
         }
-        let options = url.options
         let accepted = AcceptedFormat(accept: request.header("Accept"))
         let negotiated = options.format == nil
         let wanted = options.format?.rawValue ?? "accept-\(accepted.rawValue)"
@@ -31,10 +35,16 @@ extension RequestHandler {
         let config = pipeline.config
         let keys = OutputKeys(sourceKey: key, sourcePrefix: config.source.prefix, output: config.output)
         let resultKey = resultKey(keys, tag)
+        // Content-Disposition (`fn`, `att`) names the file; the bytes are the same without it.
+        func disposition(_ contentType: String) -> [(name: String, value: String)] {
+            let format = OutputFormat.allCases.first { $0.contentType == contentType } ?? .jpeg
+            return options.contentDisposition(sourceKey: key, format: format).map { [("Content-Disposition", $0)] }
+                ?? []
+        }
         if settings.writeThrough,
             let stored = await storedResult(resultKey, source: source, configHash: pipeline.configHash)
         {
-            return image(stored.bytes, stored.contentType, common, .stored)
+            return image(stored.bytes, stored.contentType, common + disposition(stored.contentType), .stored)
         }
         let maxOutputPixels = settings.maxOutputPixels
         let rendered = await render(source, answerBy: request.deadline) { bytes, deadline throws(ImgfnError) in
@@ -57,7 +67,8 @@ extension RequestHandler {
                 )
             }
             return try pipeline.render(
-                resize: resize, as: format, quality: options.quality, from: bytes, deadline: deadline)
+                resize: resize, steps: options.steps, as: format, quality: options.quality,
+                metadata: options.metadata(from:), from: bytes, deadline: deadline)
         }
         switch rendered {
         case .failure(let refusal): return refusal.response
@@ -70,7 +81,9 @@ extension RequestHandler {
                         contentType: image.format.contentType, cacheControl: settings.cacheControl,
                         metadata: resultMetadata(source)))
             }
-            return self.image(image.bytes, image.format.contentType, common + sourceSize(result), .rendered)
+            return self.image(
+                image.bytes, image.format.contentType,
+                common + sourceSize(result) + disposition(image.format.contentType), .rendered)
         }
     }
 }

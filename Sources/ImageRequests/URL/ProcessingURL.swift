@@ -48,6 +48,13 @@ public struct ProcessingURL: Sendable, Equatable {
             try options.apply(String(segments[index]), presets: presets, maxDimension: maxDimension)
             index += 1
         }
+        let factor = options.dpr * options.zoom
+        for (side, value) in [("width", options.width), ("height", options.height)]
+        where Double(value) * factor > Double(maxDimension) {
+            throw Problem(
+                status: 400,
+                reason: "\(side) \(value) × \(factor) (dpr and zoom) is over the largest side, \(maxDimension)")
+        }
         if options.extend && options.resizingType != .fit {
             throw Problem(
                 status: 400,
@@ -162,6 +169,23 @@ public struct ProcessingOptions: Sendable, Equatable {
     public var background: RGBColour?
     /// The presets applied (`pr:`), by name.
     public var presets: [String] = []
+    /// `dpr` (device pixel ratio) and `z`/`zoom`: the requested size is multiplied by both, or,
+    /// with neither side given, the source's (enlarging only with `el:1`).
+    public var dpr = 1.0
+    public var zoom = 1.0
+    /// Gaussian blur and sharpening after the resize, by sigma (`bl`, `sh`); 0: none.
+    public var blur = 0.0
+    public var sharpen = 0.0
+    /// `sm`, `kcr`, `scp`: the configuration's metadata policy changed for this request; nil
+    /// where the URL does not say (see `metadata(from:)`).
+    public var stripMetadata: Bool?
+    public var keepCopyright: Bool?
+    public var stripColourProfile: Bool?
+    /// `exp`: the Unix time after which the URL answers 404.
+    public var expires: Int?
+    /// `fn` and `att`: the answer's `Content-Disposition` (none unless either is given).
+    public var filename: String?
+    public var attachment = false
 
     public init() {}
 
@@ -174,15 +198,80 @@ public struct ProcessingOptions: Sendable, Equatable {
         ]
         if let quality { parts.append("q:\(quality)") }
         if let background { parts.append("bg:\(background.red):\(background.green):\(background.blue)") }
+        // Only what changes the bytes, and only when set, so that older URLs keep their ETags.
+        if dpr * zoom != 1 { parts.append("scale:\(dpr * zoom)") }
+        if blur > 0 { parts.append("bl:\(blur)") }
+        if sharpen > 0 { parts.append("sh:\(sharpen)") }
+        for (name, value) in [("sm", stripMetadata), ("kcr", keepCopyright), ("scp", stripColourProfile)] {
+            if let value { parts.append("\(name):\(value ? 1 : 0)") }
+        }
         return parts.joined(separator: "/")
+    }
+
+    /// The metadata kept for this request: `policy` (the configuration's for the format) with
+    /// `sm:1` dropping the camera EXIF, GPS and XMP (`sm:0` keeping them), `kcr` keeping or
+    /// dropping the copyright, `scp:1` dropping the (sRGB) profile and `scp:0` keeping it.
+    public func metadata(from policy: MetadataPolicy) -> MetadataPolicy {
+        var policy = policy
+        switch stripMetadata {
+        case true?: policy.subtract([.exif, .gps, .xmp])
+        case false?: policy.formUnion([.exif, .gps, .xmp])
+        case nil: break
+        }
+        switch keepCopyright {
+        case true?: policy.insert(.copyright)
+        case false?: policy.remove(.copyright)
+        case nil: break
+        }
+        switch stripColourProfile {
+        case true?: policy.remove(.icc)
+        case false?: policy.insert(.icc)
+        case nil: break
+        }
+        return policy
+    }
+
+    /// The steps after the resize: blur, then sharpening, as imgproxy applies them.
+    public var steps: [any PipelineStep] {
+        var steps: [any PipelineStep] = []
+        if blur > 0 { steps.append(BlurStep(sigma: blur)) }
+        if sharpen > 0 { steps.append(SharpenStep(sigma: sharpen)) }
+        return steps
+    }
+
+    /// `Content-Disposition` for an answer in `format` from the source `key`: nil unless `fn`
+    /// or `att` was given. The name is `fn`'s or the source's, with the format's extension; a
+    /// plain-ASCII `filename` beside an RFC 8187 `filename*` for the exact one.
+    public func contentDisposition(sourceKey key: String, format: OutputFormat) -> String? {
+        guard filename != nil || attachment else { return nil }
+        var stem = filename ?? String(key.split(separator: "/").last ?? "image")
+        if filename == nil, let dot = stem.lastIndex(of: "."), dot != stem.startIndex { stem = String(stem[..<dot]) }
+        let name = stem + "." + (format == .jpeg ? "jpg" : format.rawValue)
+        let ascii = String(
+            name.unicodeScalars.map { scalar -> Character in
+                let safe =
+                    scalar.isASCII && scalar.value >= 0x20 && scalar.value < 0x7f && scalar != "\"" && scalar != "\\"
+                return safe ? Character(scalar) : "_"
+            })
+        // RFC 3986 percent-encoding; a name never holds a `/` (checked where it is read).
+        let encoded = KeyEncoding.encode(name, spaceAsPlus: false)
+        return "\(attachment ? "attachment" : "inline"); filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
     }
 
     /// The resize for a source of `width`×`height` (upright): `auto` and `fill-down` need it.
     public func resizeOptions(sourceWidth: Int, sourceHeight: Int) -> ResizeOptions {
         let background = self.background ?? .white
-        var w = width > 0 ? width : nil
-        var h = height > 0 ? height : nil
+        let factor = dpr * zoom
+        func scaled(_ side: Int) -> Int { Swift.max(1, Int((Double(side) * factor).rounded())) }
+        var w = width > 0 ? scaled(width) : nil
+        var h = height > 0 ? scaled(height) : nil
         guard w != nil || h != nil else {
+            if factor < 1 || (factor > 1 && enlarge) {
+                // Neither side given, with dpr or zoom: the source's size times the factor.
+                return ResizeOptions(
+                    width: scaled(sourceWidth), height: scaled(sourceHeight), fit: .inside, enlarge: enlarge,
+                    background: background)
+            }
             // Neither side given: the source's own size (imgproxy's 0:0), never enlarged.
             return ResizeOptions(
                 width: ResizeOptions.maxDimension, height: ResizeOptions.maxDimension, fit: .inside,
@@ -301,6 +390,74 @@ public struct ProcessingOptions: Sendable, Equatable {
                 }
                 background = colour
             }
+        case "dpr":
+            try count(1...1)
+            guard let value = Double(args[0]), value > 0, value <= 8 else {
+                throw bad("dpr must be a number over 0, at most 8")
+            }
+            dpr = value
+        case "zoom", "z":
+            try count(1...2)
+            let values = args.map { Double($0) }
+            guard values.allSatisfy({ $0.map { $0 > 0 && $0 <= 8 } ?? false }) else {
+                throw bad("zoom must be a number over 0, at most 8")
+            }
+            guard values.count == 1 || values[0] == values[1] else {
+                throw bad("different horizontal and vertical zoom is not supported; give one factor")
+            }
+            zoom = values[0]!
+        case "blur", "bl":
+            try count(1...1)
+            guard let value = Double(args[0]), value == 0 || (0.1...100).contains(value) else {
+                throw bad("blur sigma must be 0 (none) or 0.1…100")
+            }
+            blur = value
+        case "sharpen", "sh":
+            try count(1...1)
+            guard let value = Double(args[0]), value == 0 || (0.1...10).contains(value) else {
+                throw bad("sharpen sigma must be 0 (none) or 0.1…10")
+            }
+            sharpen = value
+        case "strip_metadata", "sm":
+            try count(1...1)
+            stripMetadata = try flag(args[0])
+        case "keep_copyright", "kcr":
+            try count(1...1)
+            keepCopyright = try flag(args[0])
+        case "strip_color_profile", "scp":
+            try count(1...1)
+            stripColourProfile = try flag(args[0])
+        case "auto_rotate", "ar":
+            try count(1...1)
+            if try flag(args[0]) == false { throw bad("images are always turned upright by their EXIF orientation") }
+        case "cachebuster", "cb":
+            break  // signed with the rest of the path; changes nothing in the answer
+        case "expires", "exp":
+            try count(1...1)
+            if args[0].isEmpty {
+                expires = nil
+            } else {
+                guard let value = Int(args[0]), value >= 0 else { throw bad("give a Unix time in seconds") }
+                expires = value
+            }
+        case "filename", "fn":
+            try count(1...2)
+            let encoded = args.count > 1 ? try flag(args[1]) ?? false : false
+            let decoded: String?
+            if encoded {
+                decoded = Base64URL.decode(args[0]).flatMap { String(validating: $0, as: UTF8.self) }
+            } else {
+                decoded = KeyEncoding.decode(args[0], plusAsSpace: false)
+            }
+            guard let name = decoded, !name.isEmpty, name.utf8.count <= 200,
+                !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "/" || $0.value == 0x7f })
+            else {
+                throw bad("a file name of 1…200 bytes without / or control characters")
+            }
+            filename = name
+        case "return_attachment", "att":
+            try count(1...1)
+            attachment = try flag(args[0]) ?? false
         case "preset", "pr":
             guard !args.isEmpty else { throw bad("name a preset") }
             for presetName in args {
@@ -314,7 +471,7 @@ public struct ProcessingOptions: Sendable, Equatable {
             throw ProcessingURL.Problem(
                 status: 400,
                 reason:
-                    "unknown option \(name.prefix(40)); supported: rs, s, rt, w, h, el, ex, g, q, f, bg, pr (and their long names)"
+                    "unknown option \(name.prefix(40)); supported: rs, s, rt, w, h, dpr, z, el, ex, g, q, f, bg, bl, sh, sm, kcr, scp, ar, cb, exp, fn, att, pr (and their long names)"
             )
         }
     }

@@ -10,6 +10,9 @@ public struct SharpenStep: PipelineStep {
         sigma = p.double("sigma", in: 0.1...10) ?? 0.5
     }
 
+    /// Sharpening of `sigma` (0.1…10), as a request asks for it (`sh:`).
+    public init(sigma: Double) { self.sigma = sigma }
+
     public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         try image.sharpened(sigma: sigma)
     }
@@ -23,6 +26,9 @@ public struct BlurStep: PipelineStep {
     public init(parameters p: ConfigReader) throws(ImgfnError) {
         sigma = p.double("sigma", in: 0.1...100) ?? 2
     }
+
+    /// A blur of `sigma` (0.1…100), as a request asks for it (`bl:`).
+    public init(sigma: Double) { self.sigma = sigma }
 
     public func apply(to image: VipsImage, context: StepContext) throws(ImgfnError) -> VipsImage {
         try image.blurred(sigma: sigma)
