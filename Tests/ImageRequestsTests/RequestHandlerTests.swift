@@ -377,6 +377,36 @@ import Testing
         #expect(await served.get("/_/rs:fit:1000:0/plain/local:///uploads/phone.jpg@jpg").status == 200)
     }
 
+    /// Requests for the same answer at the same time (a CDN's misses for a new image) share one
+    /// render: one source read, one render slot, one stored result; the others are `joined`,
+    /// with the same bytes and ETag. With one slot and one place in the queue, eight separate
+    /// renders would mostly be refused (the test above). Another answer renders on its own.
+    @Test func simultaneousRequestsForOneAnswerShareItsRender() async throws {
+        let served = try Served(
+            configure: {
+                $0.allowUnsigned = true
+                $0.concurrency = 1
+                $0.queueLength = 1
+            },
+            wrap: { SlowSourceStore(inner: $0, delay: .milliseconds(400)) })
+        defer { served.remove() }
+        let path = "/_/w:200/plain/local:///uploads/storm.jpg@webp"
+        let answers = await withTaskGroup(of: HTTPResponse.self) { group in
+            for _ in 0..<8 { group.addTask { await served.get(path) } }
+            return await group.reduce(into: [HTTPResponse]()) { $0.append($1) }
+        }
+        #expect(answers.map(\.status) == Array(repeating: 200, count: 8))
+        let results = answers.map { $0.header("X-Imgfn-Result") ?? "" }
+        #expect(results.filter { $0 == "rendered" }.count == 1 && results.filter { $0 == "joined" }.count == 7)
+        #expect(Set(answers.map(\.body)).count == 1 && Set(answers.map { $0.header("ETag") ?? "" }).count == 1)
+        #expect(served.store.reads.withLock { $0 }.filter { $0 == "get uploads/storm.jpg" }.count == 1)
+        #expect(served.store.keys.withLock { $0.count } == 1, "one stored result")
+        // Over: the next request is the stored result, and another format is a render of its own.
+        #expect(await served.get(path).header("X-Imgfn-Result") == "stored")
+        let other = await served.get("/_/w:200/plain/local:///uploads/storm.jpg@jpg")
+        #expect(other.status == 200 && other.header("X-Imgfn-Result") == "rendered")
+    }
+
     @Test func aRequestThatWaitsTooLongIsRefused() async throws {
         let served = try Served(
             files: ["phone.jpg": Self.phone],
@@ -411,6 +441,24 @@ import Testing
 }
 
 /// Every call fails with `error`.
+/// Reads of sources (`uploads/…`) take `delay` longer; everything else passes through.
+struct SlowSourceStore: BlobStore {
+    let inner: any BlobStore
+    let delay: Duration
+    func get(_ key: String, maxBytes: Int) async throws(ImgfnError) -> StoredObject {
+        if key.hasPrefix("uploads/") { try? await Task.sleep(for: delay) }
+        return try await inner.get(key, maxBytes: maxBytes)
+    }
+    func head(_ key: String) async throws(ImgfnError) -> ObjectInfo? { try await inner.head(key) }
+    func put(_ key: String, bytes: [UInt8], attributes: BlobAttributes) async throws(ImgfnError) {
+        try await inner.put(key, bytes: bytes, attributes: attributes)
+    }
+    func delete(_ key: String) async throws(ImgfnError) { try await inner.delete(key) }
+    func list(prefix: String, continuation: String?, limit: Int) async throws(ImgfnError) -> ListPage {
+        try await inner.list(prefix: prefix, continuation: continuation, limit: limit)
+    }
+}
+
 struct BrokenStore: BlobStore {
     let inner: any BlobStore
     let error: ImgfnError

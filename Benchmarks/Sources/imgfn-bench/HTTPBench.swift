@@ -16,6 +16,9 @@ import Foundation
 /// process is idle, as behind a proxy that does not pin connections. The ceiling for
 /// transforms is the decode: `djpeg -scale 1/8` on both cores. Then 4× overload of ours: 40 connections for 2 render slots
 /// and 8 places in the queue, with the server's peak RSS and every status it answered.
+/// `imgfn serve` makes one render for requests that want the same answer at the same time, so
+/// each of its transform and overload requests is a distinct answer (`distinct`: a `bg` colour
+/// the opaque photo never shows, numbered per request), as if each asked for another image.
 struct HTTPResult: Codable {
     struct Run: Codable {
         var server: String
@@ -111,11 +114,11 @@ enum HTTPBench {
         ) { port, _ in
             for photo in photos {
                 for (scenario, format) in [("transform-320-jpeg", "jpg"), ("transform-320-webp", "webp")] {
-                    let path = "/_/rs:fit:320:0/plain/local:///uploads/\(photo.id).jpg@\(format)"
+                    let path = "/_/rs:fit:320:0/\(distinct)/plain/local:///uploads/\(photo.id).jpg@\(format)"
                     result.runs.append(
                         try run(
                             wrk, server: "imgfn", scenario: scenario, photo: photo.id, port: port, path: path,
-                            seconds: seconds, headers: ["Connection: close"]))
+                            seconds: seconds, headers: ["Connection: close"], scratch: scratch))
                 }
             }
         }
@@ -148,10 +151,10 @@ enum HTTPBench {
             ],
             scratch: scratch, name: "imgfn-serve-overload"
         ) { port, pid in
-            let path = "/_/rs:fit:320:0/plain/local:///uploads/\(cachedPhoto.id).jpg@jpg"
+            let path = "/_/rs:fit:320:0/\(distinct)/plain/local:///uploads/\(cachedPhoto.id).jpg@jpg"
             let run = try run(
                 wrk, server: "imgfn", scenario: "overload", photo: cachedPhoto.id, port: port, path: path,
-                seconds: seconds, connections: 40)
+                seconds: seconds, connections: 40, scratch: scratch)
             let statuses = accessLogStatuses(scratch + "/imgfn-serve-overload.log")
             result.overload = HTTPResult.Overload(
                 connections: 40, capacity: 10, requestsPerSecond: run.requestsPerSecond, p99Ms: run.p99Ms,
@@ -180,18 +183,41 @@ enum HTTPBench {
         try body(port, pid)
     }
 
-    /// One wrk run (after one request that warms the path up).
+    /// Where a path holds it, each request's own option: `bg:R:G:B` numbered per request (and
+    /// per wrk thread), so that no two requests want the same answer.
+    static let distinct = "{distinct}"
+
+    /// One wrk run (after one request that warms the path up). A `path` with `distinct` in it
+    /// goes through a wrk script that numbers each request.
     static func run(
         _ wrk: String, server: String, scenario: String, photo: String, port: Int, path: String, seconds: Int,
-        headers: [String] = [], connections: Int = 4
+        headers: [String] = [], connections: Int = 4, scratch: String? = nil
     ) throws -> HTTPResult.Run {
         log("http: \(server) \(scenario) \(photo), \(seconds) s, \(connections) connections")
-        _ = try get(port: port, path: path)
+        _ = try get(port: port, path: path.replacing(distinct, with: "bg:255:255:255"))
         let output = NSTemporaryDirectory() + "imgfn-wrk-\(getpid()).txt"
         defer { try? FileManager.default.removeItem(atPath: output) }
+        var script: [String] = []
+        if path.contains(distinct), let scratch {
+            // Lua (wrk's LuaJIT): thread i of n numbers its requests i, i + n, i + 2n, …
+            let pattern = path.replacing(distinct, with: "bg:%d:%d:%d")
+            let file = scratch + "/distinct.lua"
+            try """
+            local threads = 0
+            function setup(thread) thread:set("id", threads); threads = threads + 1 end
+            function init(args) n = id end
+            function request()
+              n = n + 2
+              return wrk.format(nil, string.format("\(pattern)", n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256))
+            end
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+            script = ["-s", file]
+        }
         let argv =
-            [wrk, "-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "--timeout", "30s"]
-            + headers.flatMap { ["-H", $0] } + ["http://127.0.0.1:\(port)\(path)"]
+            [wrk, "-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "--timeout", "30s"] + script
+            + headers.flatMap { ["-H", $0] } + [
+                "http://127.0.0.1:\(port)\(path.replacing(distinct, with: "bg:255:255:255"))"
+            ]
         let pid = try Spawn.start(argv, output: output)
         guard Spawn.wait(pid) == 0 else { throw BenchError("wrk failed: \(Spawn.tail(of: output))") }
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""

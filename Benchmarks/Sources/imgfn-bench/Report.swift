@@ -296,7 +296,8 @@ enum Report {
         var lines = [
             "### HTTP: imgfn serve and thumbor (wrk -t2 -c4, \(http.seconds) s a run, loopback)",
             "Both servers read the same files and get the two cores (imgfn: 2 render slots; thumbor 7.8: 2 processes, "
-                + "Pillow, no result storage); transforms render every request (imgfn with `--no-write-through`), "
+                + "Pillow, no result storage); transforms render every request (imgfn with `--no-write-through` "
+                + "and each request a distinct answer, since it shares one render among requests for the same), "
                 + "each on a new connection (`Connection: close`, so that thumbor's processes share the load). "
                 + "\"cached-hit\" is the same URL written through, \"not-modified\" a revalidation with its ETag. "
                 + "The floor is `djpeg -scale 1/8` decodes per second on both cores.",

@@ -38,21 +38,23 @@ extension RequestHandler {
         {
             return image(stored.bytes, format.contentType, common, .stored)
         }
-        let rendered = await render(source, answerBy: request.deadline) { bytes, deadline throws(ImgfnError) in
+        let (rendered, joined) = await render(source, answerBy: request.deadline, sharing: tag) {
+            bytes, deadline throws(ImgfnError) in
             try pipeline.render(derivative: name, as: format, from: bytes, deadline: deadline)
         }
         switch rendered {
         case .failure(let refusal): return refusal.response
         case .success(let (result, current)):
             let image = result.image
-            if settings.writeThrough && current {
+            if settings.writeThrough && current && !joined {
                 try? await outputs.put(
                     ownKey, bytes: image.bytes,
                     attributes: BlobAttributes(
                         contentType: format.contentType, cacheControl: config.output.cacheControl,
                         metadata: resultMetadata(source)))
             }
-            return self.image(image.bytes, format.contentType, common + sourceSize(result), .rendered)
+            return self.image(
+                image.bytes, format.contentType, common + sourceSize(result), joined ? .joined : .rendered)
         }
     }
 }

@@ -47,7 +47,8 @@ extension RequestHandler {
             return image(stored.bytes, stored.contentType, common + disposition(stored.contentType), .stored)
         }
         let maxOutputPixels = settings.maxOutputPixels
-        let rendered = await render(source, answerBy: request.deadline) { bytes, deadline throws(ImgfnError) in
+        let (rendered, joined) = await render(source, answerBy: request.deadline, sharing: tag) {
+            bytes, deadline throws(ImgfnError) in
             // The header first (no pixels): the format for Accept, `auto`'s choice, and the output
             // size, which `el:1` could otherwise make far larger than the source.
             let info = try ImageResizer.info(of: bytes, limits: config.source.limits)
@@ -74,7 +75,7 @@ extension RequestHandler {
         case .failure(let refusal): return refusal.response
         case .success(let (result, current)):
             let image = result.image
-            if settings.writeThrough && current {
+            if settings.writeThrough && current && !joined {
                 try? await outputs.put(
                     resultKey, bytes: image.bytes,
                     attributes: BlobAttributes(
@@ -83,7 +84,7 @@ extension RequestHandler {
             }
             return self.image(
                 image.bytes, image.format.contentType,
-                common + sourceSize(result) + disposition(image.format.contentType), .rendered)
+                common + sourceSize(result) + disposition(image.format.contentType), joined ? .joined : .rendered)
         }
     }
 }

@@ -28,6 +28,11 @@ public struct RequestHandler: Sendable {
     public let outputs: any BlobStore
     public let settings: RequestSettings
     let gate: AdmissionGate
+    let inFlight = InFlightRenders<RenderOutcome>()
+
+    /// A render's answer: the image and whether the source read was still the one announced
+    /// (only then is it written through), or the refusal.
+    typealias RenderOutcome = Swift.Result<(image: RenderedImage, current: Bool), Refusal>
 
     /// - Parameter stores: the store of a bucket by name (`StoreFactory`); asked for
     ///   `settings.bucket` (or "" for the filesystem store) and for the output bucket.
@@ -46,6 +51,8 @@ public struct RequestHandler: Sendable {
         case rendered
         /// A stored file: a derivative set's, or an earlier request's result.
         case stored
+        /// Rendered for another request asking for the same answer at the same time.
+        case joined
         /// 304: the client's copy is current.
         case notModified = "not-modified"
     }
@@ -161,10 +168,20 @@ public struct RequestHandler: Sendable {
     /// `settings.renderTimeout` from when the source has been read, or `answerBy` if sooner.
     /// The image is returned with `current`: false when the source read is not the version the
     /// HEAD described (replaced in between), so its result is not stored under the HEAD's ETag.
+    /// One render per `tag` (the answer's ETag) at a time: a request for the same answer
+    /// meanwhile waits for it, without a slot, and gets its outcome with `joined` (it neither
+    /// stores the result nor counts as a render).
     func render(
+        _ source: ObjectInfo, answerBy: ContinuousClock.Instant?, sharing tag: String,
+        _ work: @escaping @Sendable (SourceBytes, RenderDeadline) throws(ImgfnError) -> RenderedImage
+    ) async -> (outcome: RenderOutcome, joined: Bool) {
+        await inFlight.run(tag) { await render(source, answerBy: answerBy, work) }
+    }
+
+    private func render(
         _ source: ObjectInfo, answerBy: ContinuousClock.Instant?,
         _ work: @escaping @Sendable (SourceBytes, RenderDeadline) throws(ImgfnError) -> RenderedImage
-    ) async -> Swift.Result<(image: RenderedImage, current: Bool), Refusal> {
+    ) async -> RenderOutcome {
         switch await gate.enter(timeout: settings.queueTimeout) {
         case .admitted: break
         case .queueFull:
@@ -180,7 +197,7 @@ public struct RequestHandler: Sendable {
                         503, "no render slot within \(settings.queueTimeout.components.seconds) s",
                         headers: [("Retry-After", "1")])))
         }
-        let result: Swift.Result<(image: RenderedImage, current: Bool), Refusal>
+        let result: RenderOutcome
         do {
             let object = try await sources.get(source.key, maxBytes: pipeline.config.source.limits.maxBytes)
             let current = object.info.etag == source.etag && object.info.versionId == source.versionId
