@@ -20,7 +20,4 @@ final class InFlightRenders<Outcome: Sendable>: Sendable {
         if !joined { _ = renders.withLock { $0.removeValue(forKey: key) } }
         return (outcome, joined)
     }
-
-    /// How many answers are being rendered now.
-    var count: Int { renders.withLock { $0.count } }
 }
