@@ -336,6 +336,15 @@ subprocess.run(["cjxl", os.path.join(tmp, "phone-12mp-orientation-6-baseline.jpg
                 os.path.join(tmp, "phone-12mp-orientation-6.jxl")], check=True, stderr=subprocess.DEVNULL)
 record("phone-12mp-orientation-6.jxl", W, H, "reference-320.png",
        "phone-12mp-orientation-6-baseline.jpg recompressed losslessly into JPEG XL (orientation 6 in the codestream)")
+# AVIF with an EXIF orientation and no irot (libvips 8.14's heifsave writes none): a HEIF file's
+# EXIF orientation is informational, so every reader shows it as stored, sideways (2848×4272).
+subprocess.run(["vips", "copy", os.path.join(tmp, "phone-12mp-orientation-6-baseline.jpg"),
+                os.path.join(tmp, "phone-12mp-exif-orientation-6.avif[Q=50,effort=2]")], check=True,
+               stderr=subprocess.DEVNULL)
+stored_6 = stored_for[6](upright)
+stored_6.resize((320, round(W * 320 / H)), Image.Resampling.LANCZOS).save(os.path.join(tmp, "reference-stored-6-320.png"))
+record("phone-12mp-exif-orientation-6.avif", H, W, "reference-stored-6-320.png",
+       "phone-12mp-orientation-6-baseline.jpg as AVIF by libvips 8.14: EXIF orientation 6, no irot; shown as stored")
 subprocess.run(["cjxl", "-d", "1.0", "-e", "3", os.path.join(tmp, "alpha-4mp.png"), os.path.join(tmp, "alpha-4mp.jxl")],
                check=True, stderr=subprocess.DEVNULL)
 record("alpha-4mp.jxl", 2448, 1632, note="alpha-4mp.png as lossy JPEG XL (distance 1, alpha kept)")
