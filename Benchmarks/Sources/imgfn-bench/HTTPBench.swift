@@ -118,7 +118,7 @@ enum HTTPBench {
                     result.runs.append(
                         try run(
                             wrk, server: "imgfn", scenario: scenario, photo: photo.id, port: port, path: path,
-                            seconds: seconds, headers: ["Connection: close"], scratch: scratch))
+                            seconds: seconds, headers: ["Connection: close"]))
                 }
             }
         }
@@ -154,7 +154,7 @@ enum HTTPBench {
             let path = "/_/rs:fit:320:0/\(distinct)/plain/local:///uploads/\(cachedPhoto.id).jpg@jpg"
             let run = try run(
                 wrk, server: "imgfn", scenario: "overload", photo: cachedPhoto.id, port: port, path: path,
-                seconds: seconds, connections: 40, scratch: scratch)
+                seconds: seconds, connections: 40)
             let statuses = accessLogStatuses(scratch + "/imgfn-serve-overload.log")
             result.overload = HTTPResult.Overload(
                 connections: 40, capacity: 10, requestsPerSecond: run.requestsPerSecond, p99Ms: run.p99Ms,
@@ -191,33 +191,36 @@ enum HTTPBench {
     /// goes through a wrk script that numbers each request.
     static func run(
         _ wrk: String, server: String, scenario: String, photo: String, port: Int, path: String, seconds: Int,
-        headers: [String] = [], connections: Int = 4, scratch: String? = nil
+        headers: [String] = [], connections: Int = 4
     ) throws -> HTTPResult.Run {
         log("http: \(server) \(scenario) \(photo), \(seconds) s, \(connections) connections")
-        _ = try get(port: port, path: path.replacing(distinct, with: "bg:255:255:255"))
+        let first = path.replacing(distinct, with: "bg:255:255:255")
+        _ = try get(port: port, path: first)
         let output = NSTemporaryDirectory() + "imgfn-wrk-\(getpid()).txt"
-        defer { try? FileManager.default.removeItem(atPath: output) }
-        var script: [String] = []
-        if path.contains(distinct), let scratch {
+        let script = NSTemporaryDirectory() + "imgfn-wrk-\(getpid()).lua"
+        defer {
+            try? FileManager.default.removeItem(atPath: output)
+            try? FileManager.default.removeItem(atPath: script)
+        }
+        let threads = 2
+        var scriptArguments: [String] = []
+        if path.contains(distinct) {
             // Lua (wrk's LuaJIT): thread i of n numbers its requests i, i + n, i + 2n, …
             let pattern = path.replacing(distinct, with: "bg:%d:%d:%d")
-            let file = scratch + "/distinct.lua"
             try """
             local threads = 0
             function setup(thread) thread:set("id", threads); threads = threads + 1 end
             function init(args) n = id end
             function request()
-              n = n + 2
+              n = n + \(threads)
               return wrk.format(nil, string.format("\(pattern)", n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256))
             end
-            """.write(toFile: file, atomically: true, encoding: .utf8)
-            script = ["-s", file]
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+            scriptArguments = ["-s", script]
         }
         let argv =
-            [wrk, "-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "--timeout", "30s"] + script
-            + headers.flatMap { ["-H", $0] } + [
-                "http://127.0.0.1:\(port)\(path.replacing(distinct, with: "bg:255:255:255"))"
-            ]
+            [wrk, "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "--timeout", "30s"]
+            + scriptArguments + headers.flatMap { ["-H", $0] } + ["http://127.0.0.1:\(port)\(first)"]
         let pid = try Spawn.start(argv, output: output)
         guard Spawn.wait(pid) == 0 else { throw BenchError("wrk failed: \(Spawn.tail(of: output))") }
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
